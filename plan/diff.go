@@ -1,0 +1,360 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Image is what afisync knows of one AFI in one region, as DescribeFpgaImages
+// showed it. It is plain data so that Diff stays pure.
+type Image struct {
+	ID          string // afi-…
+	AGFI        string // agfi-…; empty while pending or failed
+	Region      string
+	OwnerID     string
+	State       string // pending, available, failed, unavailable
+	Message     string // State.Message, set when failed
+	Name        string
+	Description string
+	Tags        map[string]string
+	Public      bool
+}
+
+// Source state codes used by Diff, as AWS spells them.
+const (
+	StatePending     = "pending"
+	StateAvailable   = "available"
+	StateFailed      = "failed"
+	StateUnavailable = "unavailable"
+)
+
+// SourceInfo is what a lookup of one source AFI in its source region found.
+type SourceInfo struct {
+	// Image is the source as described; nil when it does not exist (or is
+	// not visible to the caller).
+	Image *Image
+}
+
+// Inventory is everything Diff needs to know about AWS: the caller's account,
+// every AFI the caller owns in each region involved, and the explicit source
+// AFIs that are not among them (shared with or public to the caller, or
+// missing).
+type Inventory struct {
+	Account string
+	// Owned lists, per region, every AFI the caller owns there
+	// (DescribeFpgaImages with Owners=[self]).
+	Owned map[string][]Image
+	// Foreign holds explicit sources that are not in Owned for their source
+	// region, keyed by SourceKey(region, id). A key with a nil Image means
+	// the source does not exist.
+	Foreign map[string]SourceInfo
+}
+
+// SourceKey is the key of a source AFI in Inventory.Foreign and the value of
+// the afisync:source management tag: "<region>/<afi-id>".
+func SourceKey(region, id string) string { return region + "/" + id }
+
+// Action says what a Change will do to its target.
+type Action string
+
+// The actions Diff can plan.
+const (
+	ActionNone  Action = "none"  // the copy exists and is available
+	ActionCopy  Action = "copy"  // no copy exists: copy it
+	ActionWait  Action = "wait"  // a copy of ours is pending
+	ActionRetry Action = "retry" // our earlier copy failed for a transient reason: copy again
+	ActionSkip  Action = "skip"  // the source cannot be copied (missing, not owned, not available)
+	ActionFail  Action = "fail"  // our earlier copy failed for a reason a retry will not cure
+)
+
+// Change is the planned action for one concrete target.
+type Change struct {
+	Target Target // concrete: SourceAFI is always set
+	Action Action
+	// Reason is a user-facing sentence; it quotes AWS's own message where
+	// there is one.
+	Reason string
+	// Source is the source AFI as described (nil when it does not exist).
+	Source *Image
+	// Copy is the existing copy Diff found in the destination region, if any.
+	Copy *Image
+	// Attempt is the attempt number the next CopyFpgaImage uses (1 for a
+	// first copy); it is part of the ClientToken.
+	Attempt int
+	// Selector is the selector that produced this target, if any.
+	Selector *Selector
+}
+
+// DiffResult is Diff's answer: one change per concrete target, in the order
+// of the plan, and warnings (such as a selector that matched nothing).
+type DiffResult struct {
+	Changes  []Change
+	Warnings []string
+}
+
+// DiffOptions tune Diff.
+type DiffOptions struct {
+	// Retries is how many new attempts a target gets after copies of it
+	// failed for a transient reason (so at most Retries+1 failed copies).
+	Retries int
+}
+
+// Diff compares desired targets (from Plan.Targets) with the inventory and
+// returns the change each target needs. It is pure: no I/O, no clock.
+//
+// Copies in a destination region are recognised first by the afisync:source
+// management tag (which also finds pending and failed copies, which AWS shows
+// without a global ID) and then by the source's AGFI (copies made by hand or
+// by other tools count as present).
+func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
+	res := &DiffResult{}
+	idx := newInventoryIndex(inv)
+	seen := map[string]bool{} // source key + "→" + region
+	add := func(t Target, sel *Selector, src *Image, srcErr string) {
+		key := SourceKey(t.SourceRegion, t.SourceAFI) + "→" + t.Region
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		c := diffOne(t, src, srcErr, idx, opt)
+		c.Selector = sel
+		res.Changes = append(res.Changes, c)
+	}
+	// Explicit entries first, so that an explicit entry wins over a
+	// selector that matches the same AFI.
+	for _, t := range targets {
+		if t.Selector != nil {
+			continue
+		}
+		src, why := idx.source(inv, t.SourceRegion, t.SourceAFI)
+		add(t, nil, src, why)
+	}
+	warned := map[string]bool{}
+	for _, t := range targets {
+		if t.Selector == nil {
+			continue
+		}
+		matches := idx.match(t.SourceRegion, t.Selector)
+		if len(matches) == 0 {
+			w := fmt.Sprintf("selector %s in %s matched no owned, available AFI", t.Selector, t.SourceRegion)
+			if !warned[w] {
+				warned[w] = true
+				res.Warnings = append(res.Warnings, w)
+			}
+			continue
+		}
+		for _, m := range matches {
+			ct := t
+			ct.SourceAFI = m.ID
+			ct.Selector = nil
+			if ct.Name == "" {
+				ct.Name = m.Name
+			}
+			add(ct, t.Selector, m, "")
+		}
+	}
+	return res
+}
+
+func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, opt DiffOptions) Change {
+	c := Change{Target: t, Source: src}
+	if srcErr != "" {
+		c.Action, c.Reason = ActionSkip, srcErr
+		return c
+	}
+	ours := idx.byTag[t.Region][SourceKey(t.SourceRegion, t.SourceAFI)]
+	var failed []*Image
+	var live *Image
+	for _, im := range ours {
+		switch {
+		case im.State == StateFailed:
+			failed = append(failed, im)
+		case im.State == StateAvailable:
+			live = im
+		case im.State == StatePending && (live == nil || live.State != StateAvailable):
+			live = im
+		}
+	}
+	// Attempt numbers count copies: the k-th copy of a target, after k-1
+	// failed ones, is attempt k.
+	c.Attempt = len(failed) + 1
+	if live != nil {
+		c.Copy = live
+		if live.State == StateAvailable {
+			c.Action, c.Reason = ActionNone, "copy "+live.ID+" is available"
+		} else {
+			c.Action, c.Reason = ActionWait, "copy "+live.ID+" is pending"
+		}
+		return c
+	}
+	if src.AGFI != "" {
+		for _, im := range idx.byAGFI[t.Region][src.AGFI] {
+			if im.State == StateAvailable {
+				c.Action, c.Copy, c.Attempt = ActionNone, im, 0
+				c.Reason = "copy " + im.ID + " (same AGFI, not made by afisync) is available"
+				return c
+			}
+		}
+	}
+	if len(failed) == 0 {
+		c.Action, c.Reason = ActionCopy, "no copy in "+t.Region
+		return c
+	}
+	last := failed[len(failed)-1]
+	c.Copy = last
+	switch {
+	case !TransientFailure(last.Message):
+		c.Action, c.Attempt = ActionFail, len(failed)
+		c.Reason = fmt.Sprintf("earlier copy %s failed: %s", last.ID, last.Message)
+	case len(failed) > opt.Retries:
+		c.Action, c.Attempt = ActionFail, len(failed)
+		c.Reason = fmt.Sprintf("gave up after %d failed copies; last %s failed: %s", len(failed), last.ID, last.Message)
+	default:
+		c.Action = ActionRetry
+		c.Reason = fmt.Sprintf("earlier copy %s failed: %s", last.ID, last.Message)
+	}
+	return c
+}
+
+// permanentPrefixes are the State.Message prefixes AWS documents for copies
+// that a new attempt will not cure.
+var permanentPrefixes = []string{"NOT_FOUND:", "INVALID_STATE:"}
+
+// TransientFailure reports whether a failed copy's State.Message describes a
+// failure that a new attempt may cure. The documented NOT_FOUND and
+// INVALID_STATE failures are permanent; anything else is taken as transient.
+func TransientFailure(message string) bool {
+	for _, p := range permanentPrefixes {
+		if strings.HasPrefix(message, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// ClientToken is the deterministic CopyFpgaImage idempotency token for one
+// attempt at copying a source into a region: at most 64 ASCII characters, the
+// same for every run, so that an SDK retry, a crash between the copy and its
+// tagging, or two runs at once all get the same destination AFI back.
+func ClientToken(sourceRegion, sourceAFI, region string, attempt int) string {
+	h := sha256.Sum256([]byte(sourceRegion + "\x00" + sourceAFI + "\x00" + region))
+	return fmt.Sprintf("afisync-%s-%d", hex.EncodeToString(h[:16]), attempt)
+}
+
+// String renders a selector the way a plan writes it.
+func (s *Selector) String() string {
+	var parts []string
+	if s.Name != "" {
+		parts = append(parts, fmt.Sprintf("name=%q", s.Name))
+	}
+	keys := make([]string, 0, len(s.Tags))
+	for k := range s.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("tag:%s=%q", k, s.Tags[k]))
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// Matches reports whether an image satisfies the selector: its name matches
+// the glob (path.Match syntax) and it carries every selector tag.
+func (s *Selector) Matches(im *Image) bool {
+	if s.Name != "" {
+		ok, err := path.Match(s.Name, im.Name)
+		if err != nil || !ok {
+			return false
+		}
+	}
+	for k, v := range s.Tags {
+		if got, ok := im.Tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+type inventoryIndex struct {
+	owned  map[string]map[string]*Image   // region → id → image
+	byTag  map[string]map[string][]*Image // region → afisync:source → copies (by ID)
+	byAGFI map[string]map[string][]*Image // region → agfi → images
+	sorted map[string][]*Image            // region → owned images by ID
+}
+
+func newInventoryIndex(inv *Inventory) *inventoryIndex {
+	x := &inventoryIndex{
+		owned:  map[string]map[string]*Image{},
+		byTag:  map[string]map[string][]*Image{},
+		byAGFI: map[string]map[string][]*Image{},
+		sorted: map[string][]*Image{},
+	}
+	for region, ims := range inv.Owned {
+		x.owned[region] = map[string]*Image{}
+		x.byTag[region] = map[string][]*Image{}
+		x.byAGFI[region] = map[string][]*Image{}
+		list := make([]*Image, 0, len(ims))
+		for i := range ims {
+			im := &ims[i]
+			list = append(list, im)
+		}
+		// Failed copies are ordered by ID within a tag so that the "last"
+		// failure is stable; AWS IDs carry no time, so order is only for
+		// determinism.
+		sort.Slice(list, func(a, b int) bool { return list[a].ID < list[b].ID })
+		x.sorted[region] = list
+		for _, im := range list {
+			x.owned[region][im.ID] = im
+			if src := im.Tags[TagSource]; src != "" {
+				x.byTag[region][src] = append(x.byTag[region][src], im)
+			}
+			if im.AGFI != "" {
+				x.byAGFI[region][im.AGFI] = append(x.byAGFI[region][im.AGFI], im)
+			}
+		}
+	}
+	return x
+}
+
+// source finds an explicit source AFI and says why it cannot be copied, if it
+// cannot.
+func (x *inventoryIndex) source(inv *Inventory, region, id string) (*Image, string) {
+	if im, ok := x.owned[region][id]; ok {
+		if im.State != StateAvailable {
+			msg := fmt.Sprintf("source %s in %s is %s, not available", id, region, im.State)
+			if im.Message != "" {
+				msg += ": " + im.Message
+			}
+			return im, msg
+		}
+		return im, ""
+	}
+	info, ok := inv.Foreign[SourceKey(region, id)]
+	if !ok || info.Image == nil {
+		return nil, fmt.Sprintf("source %s not found in %s (or not visible to account %s)", id, region, inv.Account)
+	}
+	im := info.Image
+	if im.Public {
+		return im, fmt.Sprintf("source %s in %s is public but owned by %s; only the owner can copy an AFI", id, region, im.OwnerID)
+	}
+	return im, fmt.Sprintf("source %s in %s is shared with this account but owned by %s; only the owner can copy an AFI", id, region, im.OwnerID)
+}
+
+// match returns the owned, available AFIs in region that a selector picks,
+// by ID. Copies made by afisync (carrying afisync:source) are not sources.
+func (x *inventoryIndex) match(region string, sel *Selector) []*Image {
+	var out []*Image
+	for _, im := range x.sorted[region] {
+		if im.State != StateAvailable || im.Tags[TagSource] != "" {
+			continue
+		}
+		if sel.Matches(im) {
+			out = append(out, im)
+		}
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+)
+
+const (
+	acct  = "111122223333"
+	other = "444455556666"
+	src   = "afi-0123456789abcdef0"
+	agfi  = "agfi-0123456789abcdef0"
+)
+
+func srcImage() Image {
+	return Image{ID: src, AGFI: agfi, Region: "us-east-1", OwnerID: acct, State: StateAvailable, Name: "nic", Tags: map[string]string{"team": "fpga"}}
+}
+
+func tagged(id, state, msg string) Image {
+	return Image{ID: id, Region: "us-west-2", OwnerID: acct, State: state, Message: msg,
+		Tags: map[string]string{TagSource: "us-east-1/" + src, TagPlan: "p"}}
+}
+
+func TestDiff(t *testing.T) {
+	target := Target{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"}
+	transient := "INTERNAL_ERROR: try again"
+	tests := []struct {
+		name        string
+		owned       map[string][]Image
+		foreign     map[string]SourceInfo
+		retries     int
+		wantAction  Action
+		wantAttempt int
+		wantCopy    string
+		wantReason  string
+	}{
+		{name: "no copy", wantAction: ActionCopy, wantAttempt: 1, wantReason: "no copy in us-west-2"},
+		{name: "tagged available", owned: map[string][]Image{"us-west-2": {withAGFI(tagged("afi-1", StateAvailable, ""))}},
+			wantAction: ActionNone, wantAttempt: 1, wantCopy: "afi-1"},
+		{name: "tagged pending", owned: map[string][]Image{"us-west-2": {tagged("afi-1", StatePending, "")}},
+			wantAction: ActionWait, wantAttempt: 1, wantCopy: "afi-1", wantReason: "pending"},
+		{name: "failed then pending", owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient), tagged("afi-2", StatePending, "")}},
+			wantAction: ActionWait, wantAttempt: 2, wantCopy: "afi-2"},
+		{name: "failed transient is retried", retries: 3, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient)}},
+			wantAction: ActionRetry, wantAttempt: 2, wantCopy: "afi-1", wantReason: transient},
+		{name: "failed NOT_FOUND is not retried", retries: 3, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image.")}},
+			wantAction: ActionFail, wantAttempt: 1, wantReason: "NOT_FOUND: Source image"},
+		{name: "failed INVALID_STATE is not retried", retries: 3, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, "INVALID_STATE: Source image is not in a suitable state to allow copying.")}},
+			wantAction: ActionFail, wantAttempt: 1, wantReason: "INVALID_STATE"},
+		{name: "retries exhausted", retries: 1, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient), tagged("afi-2", StateFailed, transient)}},
+			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 failed copies"},
+		{name: "found by AGFI", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable}}},
+			wantAction: ActionNone, wantAttempt: 0, wantCopy: "afi-9", wantReason: "not made by afisync"},
+		{name: "pending copy by AGFI is not counted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", Region: "us-west-2", OwnerID: acct, State: StatePending}}},
+			wantAction: ActionCopy, wantAttempt: 1},
+		{name: "source missing", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {}},
+			wantAction: ActionSkip, wantReason: "not found in us-east-1"},
+		{name: "source shared", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {Image: &Image{ID: src, OwnerID: other, State: StateAvailable}}},
+			wantAction: ActionSkip, wantReason: "shared with this account but owned by " + other},
+		{name: "source public", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {Image: &Image{ID: src, OwnerID: other, State: StateAvailable, Public: true}}},
+			wantAction: ActionSkip, wantReason: "public but owned by " + other},
+		{name: "source pending", owned: map[string][]Image{"us-east-1": {{ID: src, OwnerID: acct, State: StatePending}}},
+			wantAction: ActionSkip, wantReason: "is pending, not available"},
+		{name: "source failed", owned: map[string][]Image{"us-east-1": {{ID: src, OwnerID: acct, State: StateFailed, Message: "DCP_CORRUPT"}}},
+			wantAction: ActionSkip, wantReason: "is failed, not available: DCP_CORRUPT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := &Inventory{Account: acct, Owned: map[string][]Image{"us-east-1": {srcImage()}}, Foreign: tc.foreign}
+			for r, ims := range tc.owned {
+				inv.Owned[r] = ims
+			}
+			res := Diff([]Target{target}, inv, DiffOptions{Retries: tc.retries})
+			if len(res.Changes) != 1 {
+				t.Fatalf("got %d changes, want 1", len(res.Changes))
+			}
+			c := res.Changes[0]
+			if c.Action != tc.wantAction || c.Attempt != tc.wantAttempt {
+				t.Errorf("action, attempt = %s, %d; want %s, %d (reason %q)", c.Action, c.Attempt, tc.wantAction, tc.wantAttempt, c.Reason)
+			}
+			gotCopy := ""
+			if c.Copy != nil {
+				gotCopy = c.Copy.ID
+			}
+			if tc.wantCopy != "" && gotCopy != tc.wantCopy {
+				t.Errorf("copy = %q, want %q", gotCopy, tc.wantCopy)
+			}
+			if !strings.Contains(c.Reason, tc.wantReason) {
+				t.Errorf("reason %q does not contain %q", c.Reason, tc.wantReason)
+			}
+		})
+	}
+}
+
+func withAGFI(im Image) Image { im.AGFI = agfi; return im }
+
+func TestDiffSelectors(t *testing.T) {
+	owned := map[string][]Image{
+		"us-east-1": {
+			{ID: "afi-a", Name: "release-2026.11-nic", State: StateAvailable, Tags: map[string]string{"release": "2026.11"}},
+			{ID: "afi-b", Name: "release-2026.11-dma", State: StateAvailable, Tags: map[string]string{"release": "2026.11"}},
+			{ID: "afi-c", Name: "release-2026.11-old", State: StateAvailable, Tags: map[string]string{"release": "2026.10"}},
+			{ID: "afi-d", Name: "release-2026.11-wip", State: StatePending, Tags: map[string]string{"release": "2026.11"}},
+			{ID: "afi-e", Name: "release-2026.11-nic", State: StateAvailable, Tags: map[string]string{"release": "2026.11", TagSource: "us-west-2/afi-x"}},
+		},
+		"eu-west-1": nil,
+	}
+	sel := &Selector{Name: "release-2026.11-*", Tags: map[string]string{"release": "2026.11"}}
+	none := &Selector{Name: "nothing-*"}
+	targets := []Target{
+		{SourceRegion: "us-east-1", SourceAFI: "afi-b", Region: "eu-west-1", Name: "explicit"},
+		{SourceRegion: "us-east-1", Selector: sel, Region: "eu-west-1"},
+		{SourceRegion: "us-east-1", Selector: none, Region: "eu-west-1"},
+	}
+	res := Diff(targets, &Inventory{Account: acct, Owned: owned}, DiffOptions{})
+	var got []string
+	for _, c := range res.Changes {
+		s := c.Target.SourceAFI + ">" + c.Target.Region + ":" + string(c.Action) + ":" + c.Target.Name
+		if c.Selector != nil {
+			s += ":sel"
+		}
+		got = append(got, s)
+	}
+	want := []string{"afi-b>eu-west-1:copy:explicit", "afi-a>eu-west-1:copy:release-2026.11-nic:sel"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("changes = %v, want %v", got, want)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `name="nothing-*"`) {
+		t.Errorf("warnings = %q, want one about the selector that matched nothing", res.Warnings)
+	}
+}
+
+func TestClientToken(t *testing.T) {
+	a := ClientToken("us-east-1", src, "us-west-2", 1)
+	if a != ClientToken("us-east-1", src, "us-west-2", 1) {
+		t.Fatal("token is not deterministic")
+	}
+	if len(a) > 64 {
+		t.Errorf("token %q is %d characters; EC2 allows 64", a, len(a))
+	}
+	for _, b := range []string{
+		ClientToken("us-east-1", src, "us-west-2", 2),
+		ClientToken("us-east-1", src, "eu-west-1", 1),
+		ClientToken("us-west-2", src, "us-west-2", 1),
+		ClientToken("us-east-1", "afi-0123456789abcdef1", "us-west-2", 1),
+	} {
+		if a == b {
+			t.Errorf("tokens collide: %s", a)
+		}
+	}
+	for _, r := range a {
+		if r > 127 {
+			t.Fatalf("token %q is not ASCII", a)
+		}
+	}
+}
+
+func TestTransientFailure(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image.": false,
+		"INVALID_STATE: Source image is not in a suitable state to allow copying.":                    false,
+		"INTERNAL_ERROR: An internal error occurred while copying the image. Retry the request.":      true,
+		"": true,
+	} {
+		if got := TransientFailure(msg); got != want {
+			t.Errorf("TransientFailure(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}

@@ -1,0 +1,286 @@
+// Package report holds the result of an afisync run — one entry per target
+// (source AFI × destination region) — and renders it as aligned text, JSON
+// (a stable schema, documented in the README) or Markdown.
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Status is a target's outcome.
+type Status string
+
+// The statuses a target can end in, in the order summaries list them.
+const (
+	StatusFailed      Status = "failed"       // the copy failed, or an AWS error retries did not cure
+	StatusTimedOut    Status = "timed-out"    // still pending when --timeout passed
+	StatusSkipped     Status = "skipped"      // the source cannot be copied (missing, not owned, not available)
+	StatusCopied      Status = "copied"       // a copy was made (or seen through) and is available
+	StatusCopying     Status = "copying"      // a copy is pending (without --wait, success)
+	StatusUpdated     Status = "updated"      // tags or sharing were converged
+	StatusPruned      Status = "pruned"       // a copy no longer in the plan was deleted
+	StatusWouldCopy   Status = "would-copy"   // dry run: sync would copy
+	StatusWouldUpdate Status = "would-update" // dry run: sync would update tags or sharing
+	StatusWouldPrune  Status = "would-prune"  // dry run: sync --prune would delete
+	StatusInSync      Status = "in-sync"      // nothing to do
+)
+
+// Statuses lists every status in summary order.
+var Statuses = []Status{
+	StatusFailed, StatusTimedOut, StatusSkipped, StatusCopied, StatusCopying,
+	StatusUpdated, StatusPruned, StatusWouldCopy, StatusWouldUpdate,
+	StatusWouldPrune, StatusInSync,
+}
+
+// Bad reports whether the status means the plan is not satisfied.
+func (s Status) Bad() bool {
+	return s == StatusFailed || s == StatusTimedOut || s == StatusSkipped
+}
+
+// Pending reports whether the status is a change a sync would make (dry run).
+func (s Status) Pending() bool {
+	return s == StatusWouldCopy || s == StatusWouldUpdate || s == StatusWouldPrune
+}
+
+// Report is the outcome of one diff or sync.
+type Report struct {
+	Plan        string         `json:"plan"`
+	Account     string         `json:"account,omitempty"`
+	StartedAt   time.Time      `json:"started_at"`
+	FinishedAt  time.Time      `json:"finished_at"`
+	DryRun      bool           `json:"dry_run"`
+	Simulated   bool           `json:"simulated,omitempty"`
+	Interrupted bool           `json:"interrupted,omitempty"`
+	Summary     map[Status]int `json:"summary"`
+	Targets     []Target       `json:"targets"`
+	Warnings    []string       `json:"warnings,omitempty"`
+}
+
+// Target is the result for one source AFI in one destination region.
+type Target struct {
+	SourceAFI    string `json:"source_afi"`
+	SourceRegion string `json:"source_region"`
+	AGFI         string `json:"agfi,omitempty"`
+	Region       string `json:"region"`
+	CopyAFI      string `json:"copy_afi,omitempty"`
+	Status       Status `json:"status"`
+	// Message explains the status; for failures it quotes AWS's own words.
+	Message string `json:"message,omitempty"`
+	// Attempts is the attempt number of the latest copy of this target
+	// that afisync knows of (1 for a first copy); 0 when there is none.
+	Attempts int `json:"attempts"`
+	// Selector is the plan selector that matched this source, if any.
+	Selector string `json:"selector,omitempty"`
+}
+
+// Finish sorts the targets and computes the summary.
+func (r *Report) Finish() {
+	sort.SliceStable(r.Targets, func(i, j int) bool {
+		a, b := r.Targets[i], r.Targets[j]
+		if a.SourceRegion != b.SourceRegion {
+			return a.SourceRegion < b.SourceRegion
+		}
+		if a.SourceAFI != b.SourceAFI {
+			return a.SourceAFI < b.SourceAFI
+		}
+		return a.Region < b.Region
+	})
+	r.Summary = map[Status]int{}
+	for _, t := range r.Targets {
+		r.Summary[t.Status]++
+	}
+	if r.Targets == nil {
+		r.Targets = []Target{}
+	}
+}
+
+// ExitCode is the process exit status the report calls for: 1 when a target
+// failed, timed out or was skipped, or the run was interrupted; else 2 when
+// detailed is set and a dry run found pending changes; else 0.
+func (r *Report) ExitCode(detailed bool) int {
+	if r.Interrupted {
+		return 1
+	}
+	pending := false
+	for _, t := range r.Targets {
+		if t.Status.Bad() {
+			return 1
+		}
+		pending = pending || t.Status.Pending()
+	}
+	if detailed && pending {
+		return 2
+	}
+	return 0
+}
+
+// SummaryLine is the one-line summary, e.g. "3 copied, 12 in sync, 1 failed".
+func (r *Report) SummaryLine() string {
+	var parts []string
+	for _, s := range Statuses {
+		if n := r.Summary[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(s), "-", " ")))
+		}
+	}
+	if len(parts) == 0 {
+		return "no targets"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Format names a renderer.
+type Format string
+
+// The formats Write knows.
+const (
+	FormatText     Format = "text"
+	FormatJSON     Format = "json"
+	FormatMarkdown Format = "markdown"
+)
+
+// ParseFormat checks a format name from the command line.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case FormatText, FormatJSON, FormatMarkdown:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown output format %q; use text, json or markdown", s)
+}
+
+// Write renders the report in format f.
+func (r *Report) Write(w io.Writer, f Format) error {
+	switch f {
+	case FormatJSON:
+		return r.writeJSON(w)
+	case FormatMarkdown:
+		return r.writeMarkdown(w)
+	default:
+		return r.writeText(w)
+	}
+}
+
+func (r *Report) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func source(t Target) string { return t.SourceRegion + "/" + t.SourceAFI }
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (r *Report) heading() string {
+	verb := "sync"
+	if r.DryRun {
+		verb = "diff"
+	}
+	h := fmt.Sprintf("afisync %s of plan %q", verb, r.Plan)
+	if r.Account != "" {
+		h += " in account " + r.Account
+	}
+	if r.Simulated {
+		h += " (SIMULATED)"
+	}
+	return h
+}
+
+func (r *Report) footer() string {
+	s := r.SummaryLine()
+	if d := r.FinishedAt.Sub(r.StartedAt); d > 0 {
+		s += fmt.Sprintf(" (%s)", d.Round(time.Millisecond))
+	}
+	if r.Interrupted {
+		s += "; interrupted"
+	}
+	return s
+}
+
+func (r *Report) writeText(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintln(&b, r.heading())
+	if len(r.Targets) > 0 {
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tREGION\tSTATUS\tCOPY\tMESSAGE")
+		for _, t := range r.Targets {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, t.Status, dash(t.CopyAFI), t.Message)
+		}
+		tw.Flush()
+	}
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", wn)
+	}
+	fmt.Fprintln(&b, r.footer())
+	// tabwriter pads the last column too; trim trailing blanks.
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
+	return err
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func (r *Report) writeMarkdown(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "### %s\n\n", r.heading())
+	fmt.Fprintf(&b, "**%s**\n\n", r.footer())
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(&b, "| Source | Region | Status | Copy | Message |")
+		fmt.Fprintln(&b, "|---|---|---|---|---|")
+		for _, t := range r.Targets {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", source(t), t.Region, t.Status,
+				mdEscape(dash(t.CopyAFI)), mdEscape(t.Message))
+		}
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(&b)
+		for _, wn := range r.Warnings {
+			fmt.Fprintf(&b, "- warning: %s\n", mdEscape(wn))
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteFile renders the report into path atomically: a temporary file in the
+// same directory, renamed over path once complete.
+func (r *Report) WriteFile(path string, f Format) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := r.Write(tmp, f); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+func sample() *Report {
+	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	r := &Report{
+		Plan:       "fpga-fleet",
+		Account:    "111122223333",
+		StartedAt:  t0,
+		FinishedAt: t0.Add(2*time.Minute + 3*time.Second),
+		Targets: []Target{
+			{SourceAFI: "afi-0fedcba9876543210", SourceRegion: "us-west-2", AGFI: "agfi-0fedcba9876543210", Region: "eu-west-1", CopyAFI: "afi-0aaaabbbbccccdddd", Status: StatusCopied, Attempts: 1},
+			{SourceAFI: "afi-0123456789abcdef0", SourceRegion: "us-east-1", AGFI: "agfi-0123456789abcdef0", Region: "us-west-2", CopyAFI: "afi-01111222233334444", Status: StatusInSync, Attempts: 1},
+			{SourceAFI: "afi-0123456789abcdef0", SourceRegion: "us-east-1", AGFI: "agfi-0123456789abcdef0", Region: "eu-west-1", CopyAFI: "afi-05555666677778888", Status: StatusFailed, Attempts: 2,
+				Message: "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."},
+			{SourceAFI: "afi-0badbadbadbadbad0", SourceRegion: "us-east-1", Region: "us-west-2", Status: StatusSkipped,
+				Message: "source afi-0badbadbadbadbad0 not found in us-east-1 (or not visible to account 111122223333)"},
+			{SourceAFI: "afi-0cccccccccccccccc", SourceRegion: "us-east-1", Region: "eu-west-2", CopyAFI: "afi-0dddddddddddddddd", Status: StatusTimedOut, Attempts: 1,
+				Message: "copy afi-0dddddddddddddddd still pending after 2h0m0s", Selector: `{name="release-*"}`},
+		},
+		Warnings: []string{`selector {name="nothing-*"} in us-east-1 matched no owned, available AFI`},
+	}
+	r.Finish()
+	return r
+}
+
+func TestRender(t *testing.T) {
+	for _, f := range []Format{FormatText, FormatJSON, FormatMarkdown} {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := sample().Write(&buf, f); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "report."+string(f)+".golden"), buf.Bytes())
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestJSONSchema(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sample().Write(&buf, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"plan", "started_at", "finished_at", "dry_run", "summary", "targets"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON report lacks %q", k)
+		}
+	}
+	tg := m["targets"].([]any)[0].(map[string]any)
+	for _, k := range []string{"source_afi", "source_region", "region", "status", "attempts"} {
+		if _, ok := tg[k]; !ok {
+			t.Errorf("JSON target lacks %q", k)
+		}
+	}
+}
+
+func TestSortAndSummary(t *testing.T) {
+	r := sample()
+	if got, want := r.SummaryLine(), "1 failed, 1 timed out, 1 skipped, 1 copied, 1 in sync"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	first := r.Targets[0]
+	if first.SourceRegion != "us-east-1" || first.SourceAFI != "afi-0123456789abcdef0" || first.Region != "eu-west-1" {
+		t.Errorf("first target after sorting = %+v", first)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	mk := func(ss ...Status) *Report {
+		r := &Report{}
+		for _, s := range ss {
+			r.Targets = append(r.Targets, Target{Status: s})
+		}
+		return r
+	}
+	tests := []struct {
+		name     string
+		r        *Report
+		detailed bool
+		want     int
+	}{
+		{"all in sync", mk(StatusInSync, StatusCopied), true, 0},
+		{"copying counts as success", mk(StatusCopying), false, 0},
+		{"failed", mk(StatusInSync, StatusFailed), false, 1},
+		{"timed out", mk(StatusTimedOut), false, 1},
+		{"skipped", mk(StatusSkipped), false, 1},
+		{"pending, detailed", mk(StatusWouldCopy, StatusInSync), true, 2},
+		{"pending, not detailed", mk(StatusWouldCopy), false, 0},
+		{"failure beats pending", mk(StatusWouldCopy, StatusSkipped), true, 1},
+		{"interrupted", &Report{Interrupted: true}, false, 1},
+		{"empty", mk(), true, 0},
+	}
+	for _, tc := range tests {
+		if got := tc.r.ExitCode(tc.detailed); got != tc.want {
+			t.Errorf("%s: ExitCode(%v) = %d, want %d", tc.name, tc.detailed, got, tc.want)
+		}
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := sample().WriteFile(path, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("report file is not the JSON report: %v", err)
+	}
+	if r.Plan != "fpga-fleet" || len(r.Targets) != 5 {
+		t.Errorf("report file = %+v", r)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
+		t.Errorf("report mode = %v, want 0644", fi.Mode().Perm())
+	}
+}
