@@ -1,0 +1,745 @@
+package ec2sim
+
+import (
+	"encoding/base64"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Error helpers shared by the FPGA actions.
+
+func missing(param string) *apiError {
+	return errf(400, "MissingParameter", "The request must contain the parameter %s", param)
+}
+
+func malformedAFI(id string) *apiError {
+	return errf(400, "InvalidFpgaImageID.Malformed", "Image ID '%s' is invalid", id)
+}
+
+// notFoundAFI is EC2's not-found error; after a delete the message ends with
+// a period, as in AWS's delete_fpga_image example.
+func (s *Sim) notFoundAFI(id string) *apiError {
+	if s.deleted[id] {
+		return errf(400, "InvalidFpgaImageID.NotFound", "Image ID '%s' not found.", id)
+	}
+	return errf(400, "InvalidFpgaImageID.NotFound", "Image ID '%s' not found", id)
+}
+
+// lookup returns the AFI id in the call's Region if the caller can see it
+// (owned, shared or public); ownerOnly narrows that to AFIs the caller owns.
+func (s *Sim) lookup(c *call, param string, ownerOnly bool) (*afi, *apiError) {
+	id := c.str(param)
+	if id == "" {
+		return nil, missing(param)
+	}
+	if !ValidAFIID(id) {
+		return nil, malformedAFI(id)
+	}
+	a, ok := s.images[id]
+	if !ok || a.Region != c.region || !a.visibleTo(c.account) || (ownerOnly && a.Account != c.account) {
+		return nil, s.notFoundAFI(id)
+	}
+	return a, nil
+}
+
+func (s *Sim) createFpgaImage(c *call) (any, *apiError) {
+	if c.str("InputStorageLocation.Bucket") == "" {
+		return nil, missing("InputStorageLocation.Bucket")
+	}
+	if c.str("InputStorageLocation.Key") == "" {
+		return nil, missing("InputStorageLocation.Key")
+	}
+	tags := map[string]string{}
+	for _, i := range c.indexes("TagSpecification") {
+		p := "TagSpecification." + strconv.Itoa(i)
+		if rt := c.str(p + ".ResourceType"); rt != "fpga-image" {
+			return nil, errf(400, "InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", rt)
+		}
+		for _, j := range c.indexes(p + ".Tag") {
+			q := p + ".Tag." + strconv.Itoa(j)
+			tags[c.form.Get(q+".Key")] = c.form.Get(q + ".Value")
+		}
+	}
+	if err := checkTags(tags, 0); err != nil {
+		return nil, err
+	}
+	params := paramString(c, "InputStorageLocation.Bucket", "InputStorageLocation.Key", "LogsStorageLocation.Bucket", "LogsStorageLocation.Key", "Name", "Description")
+	if a, err := s.idempotent(c, params); a != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return createFpgaImageResult{a.ID, a.AGFI}, nil
+	}
+	a := &afi{Image: Image{
+		ID:           s.newID("afi-"),
+		AGFI:         s.newID("agfi-"),
+		Account:      c.account,
+		Region:       c.region,
+		Name:         c.form.Get("Name"),
+		Description:  c.form.Get("Description"),
+		State:        StateAvailable,
+		ShellVersion: DefaultShellVersion,
+		CreateTime:   c.now,
+		UpdateTime:   c.now,
+		ReadyAt:      c.now.Add(s.jittered(s.buildTime)),
+	}}
+	if len(tags) > 0 {
+		a.Tags = tags
+	}
+	s.store(c, a, params)
+	return createFpgaImageResult{a.ID, a.AGFI}, nil
+}
+
+// paramString joins the named form values; two requests with the same client
+// token must have the same paramString.
+func paramString(c *call, keys ...string) string {
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + strconv.Quote(c.form.Get(k)) + ";")
+	}
+	// TagSpecification.* take part too.
+	var extra []string
+	for k, v := range c.form {
+		if strings.HasPrefix(k, "TagSpecification.") {
+			extra = append(extra, k+"="+strconv.Quote(strings.Join(v, ",")))
+		}
+	}
+	sort.Strings(extra)
+	b.WriteString(strings.Join(extra, ";"))
+	return b.String()
+}
+
+// idempotent looks the call's ClientToken up (per account and Region). It
+// returns the AFI an identical earlier request created, or
+// IdempotentParameterMismatch, or (nil, nil) when the token is new or absent.
+func (s *Sim) idempotent(c *call, params string) (*afi, *apiError) {
+	tok := c.form.Get("ClientToken")
+	if tok == "" {
+		return nil, nil
+	}
+	if len(tok) > 64 {
+		return nil, errf(400, "InvalidParameterValue", "Value (%s) for parameter clientToken is invalid. Length exceeds maximum of 64.", tok)
+	}
+	e, ok := s.tokens[tokenKey{c.account, c.region, c.action + "\x00" + tok}]
+	if !ok {
+		return nil, nil
+	}
+	if e.Params != params {
+		return nil, errf(400, "IdempotentParameterMismatch", msgIdempotent)
+	}
+	if a, ok := s.images[e.ID]; ok {
+		return a, nil
+	}
+	// The AFI was deleted since; answer with its ID all the same.
+	return &afi{Image: Image{ID: e.ID}}, nil
+}
+
+func (s *Sim) store(c *call, a *afi, params string) {
+	s.images[a.ID] = a
+	if tok := c.form.Get("ClientToken"); tok != "" {
+		a.Token = tok
+		s.tokens[tokenKey{c.account, c.region, c.action + "\x00" + tok}] = tokenEntry{ID: a.ID, Params: params}
+	}
+}
+
+func (s *Sim) copyFpgaImage(c *call) (any, *apiError) {
+	srcID, srcRegion := c.str("SourceFpgaImageId"), c.str("SourceRegion")
+	if srcID == "" {
+		return nil, missing("SourceFpgaImageId")
+	}
+	if srcRegion == "" {
+		return nil, missing("SourceRegion")
+	}
+	if !ValidAFIID(srcID) {
+		return nil, malformedAFI(srcID)
+	}
+	if !knownRegion(srcRegion) {
+		return nil, errf(400, "InvalidParameterValue", "Invalid source region: %s", srcRegion)
+	}
+	params := paramString(c, "SourceFpgaImageId", "SourceRegion", "Name", "Description")
+	if a, err := s.idempotent(c, params); a != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return copyFpgaImageResult{a.ID}, nil
+	}
+	src := s.images[srcID]
+	if src != nil && src.Region != srcRegion {
+		src = nil
+	}
+	var srcState string
+	if src != nil {
+		srcState, _, _ = src.stateAt(c.now)
+	}
+	if srcRegion == c.region {
+		// Same-Region problems are reported at once.
+		switch {
+		case src == nil || src.Account != c.account:
+			return nil, s.notFoundAFI(srcID)
+		case srcState != StateAvailable:
+			return nil, errf(400, "IncorrectState", "Source image is not in a suitable state to allow copying.")
+		}
+	}
+	a := &afi{Image: Image{
+		ID:           s.newID("afi-"),
+		Account:      c.account,
+		Region:       c.region,
+		Name:         c.form.Get("Name"),
+		Description:  c.form.Get("Description"),
+		CreateTime:   c.now,
+		UpdateTime:   c.now,
+		ReadyAt:      c.now.Add(s.jittered(s.copyTime)),
+		SourceID:     srcID,
+		SourceRegion: srcRegion,
+	}}
+	switch {
+	case src == nil || src.Account != c.account:
+		a.State, a.Message = StateFailed, MsgNotFound
+	case srcState != StateAvailable:
+		a.State, a.Message = StateFailed, MsgInvalidState
+	default:
+		a.State = StateAvailable
+		a.AGFI = src.AGFI
+		a.ShellVersion = src.ShellVersion
+		a.ProductCodes = append([]string(nil), src.ProductCodes...)
+		if !c.has("Name") {
+			a.Name = src.Name
+		}
+		if !c.has("Description") {
+			a.Description = src.Description
+		}
+		if srcRegion != c.region && s.failRate > 0 && s.rng.Float64() < s.failRate {
+			a.State, a.Message = StateFailed, TransientCopyFailure
+		}
+	}
+	s.store(c, a, params)
+	return copyFpgaImageResult{a.ID}, nil
+}
+
+func (s *Sim) deleteFpgaImage(c *call) (any, *apiError) {
+	a, err := s.lookup(c, "FpgaImageId", true)
+	if err != nil {
+		return nil, err
+	}
+	if a.Public {
+		return nil, errf(400, "OperationNotPermitted", "Operation not permitted for public AFI")
+	}
+	if len(a.LoadPermissions) > 0 {
+		return nil, errf(400, "OperationNotPermitted", "Operation not permitted for shared AFI")
+	}
+	delete(s.images, a.ID)
+	s.deleted[a.ID] = true
+	return returnResult{true}, nil
+}
+
+// checkTags applies EC2's tag rules: keys 1–127 characters, not starting with
+// aws:, values up to 256, at most 50 tags per resource.
+func checkTags(tags map[string]string, existing int) *apiError {
+	for k, v := range tags {
+		switch {
+		case k == "":
+			return errf(400, "InvalidParameterValue", "Tag key cannot be empty.")
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			return errf(400, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use")
+		case len([]rune(k)) > 127 || len([]rune(v)) > 256:
+			return errf(400, "InvalidParameterValue", "Tag key or value exceeds the maximum length.")
+		}
+	}
+	if existing+len(tags) > 50 {
+		return errf(400, "TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
+	}
+	return nil
+}
+
+// tagTargets resolves ResourceId.N to AFIs the caller owns in the Region.
+func (s *Sim) tagTargets(c *call) ([]*afi, *apiError) {
+	ids := c.list("ResourceId")
+	if len(ids) == 0 {
+		return nil, missing("ResourceId")
+	}
+	var out []*afi
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "afi-") {
+			return nil, errf(400, "InvalidID", "The ID '%s' is not valid", id)
+		}
+		if !ValidAFIID(id) {
+			return nil, malformedAFI(id)
+		}
+		a, ok := s.images[id]
+		if !ok || a.Region != c.region || a.Account != c.account {
+			return nil, s.notFoundAFI(id)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (s *Sim) createTags(c *call) (any, *apiError) {
+	targets, err := s.tagTargets(c)
+	if err != nil {
+		return nil, err
+	}
+	idx := c.indexes("Tag")
+	if len(idx) == 0 {
+		return nil, missing("Tag")
+	}
+	tags := map[string]string{}
+	for _, i := range idx {
+		p := "Tag." + strconv.Itoa(i)
+		tags[c.form.Get(p+".Key")] = c.form.Get(p + ".Value")
+	}
+	for _, a := range targets {
+		n := 0
+		for k := range a.Tags {
+			if _, over := tags[k]; !over {
+				n++
+			}
+		}
+		if err := checkTags(tags, n); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range targets {
+		if a.Tags == nil {
+			a.Tags = map[string]string{}
+		}
+		for k, v := range tags {
+			a.Tags[k] = v
+		}
+	}
+	return returnResult{true}, nil
+}
+
+func (s *Sim) deleteTags(c *call) (any, *apiError) {
+	targets, err := s.tagTargets(c)
+	if err != nil {
+		return nil, err
+	}
+	idx := c.indexes("Tag")
+	for _, a := range targets {
+		if len(idx) == 0 {
+			a.Tags = nil
+			continue
+		}
+		for _, i := range idx {
+			p := "Tag." + strconv.Itoa(i)
+			k := c.form.Get(p + ".Key")
+			if c.has(p+".Value") && a.Tags[k] != c.form.Get(p+".Value") {
+				continue // a value was given and does not match
+			}
+			delete(a.Tags, k)
+		}
+		if len(a.Tags) == 0 {
+			a.Tags = nil
+		}
+	}
+	return returnResult{true}, nil
+}
+
+// attrName validates the Attribute parameter.
+func attrName(c *call, allowed ...string) (string, *apiError) {
+	attr := c.str("Attribute")
+	for _, a := range allowed {
+		if attr == a {
+			return attr, nil
+		}
+	}
+	if attr == "" {
+		return "", missing("Attribute")
+	}
+	return "", errf(400, "InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
+}
+
+func attributeOf(a *afi, attr string) attributeResult {
+	r := attributeResult{Attribute: xmlFpgaImageAttribute{FpgaImageID: a.ID}}
+	switch attr {
+	case "name":
+		n := a.Name
+		r.Attribute.Name = &n
+	case "description":
+		d := a.Description
+		r.Attribute.Description = &d
+	case "loadPermission":
+		lp := &xmlLoadPermissions{}
+		for _, u := range a.LoadPermissions {
+			lp.Items = append(lp.Items, xmlLoadPermission{UserID: u})
+		}
+		if a.Public {
+			lp.Items = append(lp.Items, xmlLoadPermission{Group: "all"})
+		}
+		r.Attribute.LoadPermissions = lp
+	case "productCodes":
+		r.Attribute.ProductCodes = productCodes(a.ProductCodes, true)
+	}
+	return r
+}
+
+func productCodes(codes []string, empty bool) *xmlProductCode {
+	if len(codes) == 0 && !empty {
+		return nil
+	}
+	pc := &xmlProductCode{}
+	for _, p := range codes {
+		pc.Items = append(pc.Items, xmlProductCodeItem{ProductCode: p, Type: "marketplace"})
+	}
+	return pc
+}
+
+func (s *Sim) describeFpgaImageAttribute(c *call) (any, *apiError) {
+	a, err := s.lookup(c, "FpgaImageId", true)
+	if err != nil {
+		return nil, err
+	}
+	attr, err := attrName(c, "name", "description", "loadPermission", "productCodes")
+	if err != nil {
+		return nil, err
+	}
+	return attributeOf(a, attr), nil
+}
+
+func (s *Sim) modifyFpgaImageAttribute(c *call) (any, *apiError) {
+	a, err := s.lookup(c, "FpgaImageId", true)
+	if err != nil {
+		return nil, err
+	}
+	attr := c.str("Attribute")
+	if attr == "" { // infer it from the parameters, as EC2 does for AMIs
+		switch {
+		case c.has("Name"):
+			attr = "name"
+		case c.has("Description"):
+			attr = "description"
+		case len(c.indexes("ProductCode")) > 0:
+			attr = "productCodes"
+		default:
+			attr = "loadPermission"
+		}
+	}
+	switch attr {
+	case "name":
+		a.Name = c.form.Get("Name")
+	case "description":
+		a.Description = c.form.Get("Description")
+	case "productCodes":
+		codes := c.list("ProductCode")
+		if len(codes) == 0 {
+			return nil, missing("ProductCode")
+		}
+		for _, p := range codes {
+			if !contains(a.ProductCodes, p) {
+				a.ProductCodes = append(a.ProductCodes, p)
+			}
+		}
+	case "loadPermission":
+		if err := s.modifyLoadPermission(c, a); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errf(400, "InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
+	}
+	a.UpdateTime = c.now
+	return attributeOf(a, attr), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sim) modifyLoadPermission(c *call, a *afi) *apiError {
+	type change struct {
+		add         bool
+		user, group string
+	}
+	var changes []change
+	op := c.str("OperationType")
+	for _, u := range c.list("UserId") {
+		changes = append(changes, change{add: op != "remove", user: u})
+	}
+	for _, g := range c.list("UserGroup") {
+		changes = append(changes, change{add: op != "remove", group: g})
+	}
+	for _, dir := range []string{"Add", "Remove"} {
+		p := "LoadPermission." + dir
+		for _, i := range c.indexes(p) {
+			q := p + "." + strconv.Itoa(i)
+			changes = append(changes, change{add: dir == "Add", user: c.form.Get(q + ".UserId"), group: c.form.Get(q + ".Group")})
+		}
+	}
+	if len(changes) == 0 {
+		return missing("LoadPermission")
+	}
+	if (len(c.list("UserId")) > 0 || len(c.list("UserGroup")) > 0) && op != "add" && op != "remove" {
+		return errf(400, "InvalidParameterValue", "Value (%s) for parameter operationType is invalid. Must be add or remove.", op)
+	}
+	for _, ch := range changes {
+		if ch.group != "" && ch.group != "all" {
+			return errf(400, "InvalidParameterValue", "Value (%s) for parameter group is invalid. Only 'all' is supported.", ch.group)
+		}
+		if ch.user != "" && !accountRe.MatchString(ch.user) {
+			return errf(400, "InvalidUserID.Malformed", "User ID '%s' is invalid", ch.user)
+		}
+	}
+	if st, _, _ := a.stateAt(c.now); st != StateAvailable {
+		return errf(400, "IncorrectState", "Load permissions can only be changed when the AFI is available; %s is %s.", a.ID, st)
+	}
+	for _, ch := range changes {
+		switch {
+		case ch.group == "all":
+			a.Public = ch.add
+		case ch.add && !contains(a.LoadPermissions, ch.user):
+			a.LoadPermissions = append(a.LoadPermissions, ch.user)
+		case !ch.add:
+			kept := a.LoadPermissions[:0]
+			for _, u := range a.LoadPermissions {
+				if u != ch.user {
+					kept = append(kept, u)
+				}
+			}
+			a.LoadPermissions = kept
+		}
+	}
+	if len(a.LoadPermissions) == 0 {
+		a.LoadPermissions = nil
+	}
+	return nil
+}
+
+func (s *Sim) resetFpgaImageAttribute(c *call) (any, *apiError) {
+	a, err := s.lookup(c, "FpgaImageId", true)
+	if err != nil {
+		return nil, err
+	}
+	if attr := c.str("Attribute"); attr != "" && attr != "loadPermission" {
+		return nil, errf(400, "InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Only loadPermission can be reset.", attr)
+	}
+	if st, _, _ := a.stateAt(c.now); st != StateAvailable {
+		return nil, errf(400, "IncorrectState", "Load permissions can only be changed when the AFI is available; %s is %s.", a.ID, st)
+	}
+	a.LoadPermissions, a.Public, a.UpdateTime = nil, false, c.now
+	return returnResult{true}, nil
+}
+
+// describeFpgaImages implements DescribeFpgaImages: visibility, Owner.N,
+// FpgaImageId.N, Filter.N and MaxResults/NextToken pagination in ID order.
+func (s *Sim) describeFpgaImages(c *call) (any, *apiError) {
+	owners := c.list("Owner")
+	for _, o := range owners {
+		if o != "self" && o != "amazon" && o != "aws-marketplace" && !accountRe.MatchString(o) {
+			return nil, errf(400, "InvalidUserID.Malformed", "User ID '%s' is invalid", o)
+		}
+	}
+	filters, ferr := parseFilters(c, fpgaFilterNames)
+	if ferr != nil {
+		return nil, ferr
+	}
+	max := 0
+	if v := c.str("MaxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > 1000 {
+			return nil, errf(400, "InvalidParameterValue", "Value ( %s ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v)
+		}
+		max = n
+	}
+	after := ""
+	if tok := c.str("NextToken"); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		id, ok := strings.CutPrefix(string(b), "afi:")
+		if err != nil || !ok || !ValidAFIID(id) {
+			return nil, errf(400, "InvalidPaginationToken", "The specified pagination token is not valid or is expired.")
+		}
+		after = id
+	}
+	var candidates []*afi
+	ids := c.list("FpgaImageId")
+	if len(ids) > 0 {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if !ValidAFIID(id) {
+				return nil, malformedAFI(id)
+			}
+			a, ok := s.images[id]
+			if !ok || a.Region != c.region || !a.visibleTo(c.account) {
+				return nil, s.notFoundAFI(id)
+			}
+			if !seen[id] {
+				seen[id] = true
+				candidates = append(candidates, a)
+			}
+		}
+	} else {
+		for _, a := range s.images {
+			if a.Region == c.region && a.visibleTo(c.account) {
+				candidates = append(candidates, a)
+			}
+		}
+	}
+	sort.Slice(candidates, func(i, j int) bool { return candidates[i].ID < candidates[j].ID })
+	res := describeFpgaImagesResult{}
+	res.FpgaImageSet.Items = []xmlFpgaImage{}
+	for _, a := range candidates {
+		if after != "" && a.ID <= after {
+			continue
+		}
+		if len(owners) > 0 && !ownerMatches(a, owners, c.account) {
+			continue
+		}
+		v := a.view(c.now)
+		if !filters.match(func(name string) []string { return fpgaFilterValues(&v, name) }) {
+			continue
+		}
+		if max > 0 && len(res.FpgaImageSet.Items) == max {
+			last := res.FpgaImageSet.Items[max-1].FpgaImageID
+			res.NextToken = base64.RawURLEncoding.EncodeToString([]byte("afi:" + last))
+			break
+		}
+		res.FpgaImageSet.Items = append(res.FpgaImageSet.Items, toXML(&v, c.account))
+	}
+	return res, nil
+}
+
+func ownerMatches(a *afi, owners []string, caller string) bool {
+	for _, o := range owners {
+		switch o {
+		case "self":
+			if a.Account == caller {
+				return true
+			}
+		case "amazon", "aws-marketplace":
+			if a.OwnerAlias == o {
+				return true
+			}
+		default:
+			if a.Account == o {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// toXML renders an AFI as DescribeFpgaImages shows it. Following AWS's
+// examples, a pending AFI has no global ID, PCI IDs or shell version, and a
+// failed copy shows only its IDs, state and times.
+func toXML(v *Image, caller string) xmlFpgaImage {
+	x := xmlFpgaImage{
+		FpgaImageID: v.ID,
+		Name:        v.Name,
+		Description: v.Description,
+		State:       xmlState{Code: v.State, Message: v.Message},
+		CreateTime:  fmtTime(v.CreateTime),
+		UpdateTime:  fmtTime(v.UpdateTime),
+		OwnerID:     v.Account,
+		OwnerAlias:  v.OwnerAlias,
+	}
+	pub := v.Public
+	x.Public = &pub
+	if v.State == StateAvailable || v.State == StateUnavailable {
+		x.FpgaImageGlobalID = v.AGFI
+		x.ShellVersion = v.ShellVersion
+		x.PciID = &xmlPciID{DefaultDeviceID, DefaultVendorID, DefaultSubsystemID, DefaultSubsystemVendorID}
+	}
+	if v.State == StateFailed && v.SourceID != "" {
+		x.Name, x.Description, x.Public = "", "", nil
+	}
+	if v.State == StatePending && v.SourceID != "" {
+		x.Public = nil
+	}
+	x.ProductCodes = productCodes(v.ProductCodes, false)
+	if len(v.Tags) > 0 && v.Account == caller {
+		keys := make([]string, 0, len(v.Tags))
+		for k := range v.Tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		x.Tags = &xmlTags{}
+		for _, k := range keys {
+			x.Tags.Items = append(x.Tags.Items, xmlTag{k, v.Tags[k]})
+		}
+	}
+	return x
+}
+
+var fpgaFilterNames = map[string]bool{
+	"create-time": true, "fpga-image-id": true, "fpga-image-global-id": true, "name": true,
+	"owner-id": true, "product-code": true, "shell-version": true, "state": true,
+	"tag-key": true, "tag-value": true, "update-time": true,
+}
+
+// fpgaFilterValues returns the values a filter name tests on an AFI view.
+func fpgaFilterValues(v *Image, name string) []string {
+	one := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	shown := v.State == StateAvailable || v.State == StateUnavailable
+	switch name {
+	case "create-time":
+		return []string{fmtTime(v.CreateTime)}
+	case "update-time":
+		return []string{fmtTime(v.UpdateTime)}
+	case "fpga-image-id":
+		return []string{v.ID}
+	case "fpga-image-global-id":
+		if !shown {
+			return nil
+		}
+		return one(v.AGFI)
+	case "shell-version":
+		if !shown {
+			return nil
+		}
+		return one(v.ShellVersion)
+	case "name":
+		return one(v.Name)
+	case "owner-id":
+		return []string{v.Account}
+	case "product-code":
+		return v.ProductCodes
+	case "state":
+		return []string{v.State}
+	case "tag-key":
+		var out []string
+		for k := range v.Tags {
+			out = append(out, k)
+		}
+		return out
+	case "tag-value":
+		var out []string
+		for _, val := range v.Tags {
+			out = append(out, val)
+		}
+		return out
+	}
+	if k, ok := strings.CutPrefix(name, "tag:"); ok {
+		if val, ok := v.Tags[k]; ok {
+			return []string{val}
+		}
+	}
+	return nil
+}
+
+// getCallerIdentity answers STS GetCallerIdentity.
+func (s *Sim) stsCall(c *call) (any, *apiError) {
+	if c.action != "GetCallerIdentity" {
+		if c.action == "" {
+			return nil, errf(400, "MissingAction", "Missing Action")
+		}
+		return nil, errf(400, "InvalidAction", "Could not find operation %s for version %s", c.action, stsVersion)
+	}
+	if s.deny[c.account]["GetCallerIdentity"] {
+		return nil, errf(403, "AccessDenied", "User is not authorized to perform: sts:GetCallerIdentity")
+	}
+	return getCallerIdentityResult{
+		Arn:     "arn:aws:iam::" + c.account + ":user/ec2sim",
+		UserID:  c.akid,
+		Account: c.account,
+	}, nil
+}
