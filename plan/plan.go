@@ -5,7 +5,10 @@
 // The package does no I/O beyond reading the plan file and makes no AWS call.
 package plan
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // SchemaVersion is the only plan-file version this build understands.
 const SchemaVersion = 1
@@ -20,52 +23,57 @@ const (
 
 // Plan is a loaded, validated plan with defaults merged into every entry.
 type Plan struct {
-	Version  int
-	Name     string
+	Version  int    // schema version; always SchemaVersion once loaded
+	Name     string // the plan's name, written on every copy as the TagPlan tag
 	Defaults Defaults
 	Settings Settings
-	AFIs     []Entry
-	// File is the name the plan was loaded from ("-" or "<stdin>" for stdin).
+	AFIs     []Entry // the afis list, in file order
+	// File is the name the plan was loaded from (StdinName for stdin).
 	File string
 }
 
-// Defaults are the plan-wide values merged into each entry.
+// Defaults are the plan-wide values merged into each entry, as written
+// (empty lists and maps are nil). They are kept for reference and for
+// EffectiveYAML; every Entry already carries the merged result.
 type Defaults struct {
-	SourceRegion   string
-	Regions        []string
-	Tags           map[string]string
-	CopySourceTags bool
-	ShareWith      []string
+	SourceRegion   string            // source region of entries that do not set one
+	Regions        []string          // destination regions of entries that do not set regions
+	Tags           map[string]string // tags on every copy; entry tags win on the same key
+	CopySourceTags bool              // copies carry the source AFI's tags; true when not written
+	ShareWith      []string          // account IDs given load permission on every copy
 }
 
 // Settings are executor knobs from the plan; zero means "not set in the plan"
 // and command-line flags override them.
 type Settings struct {
-	Concurrency int
-	Retries     int
-	Timeout     time.Duration
+	Concurrency int           // copies in flight at once (1..256); 0: not set
+	Retries     int           // new attempts after a transient failure (0..20); see RetriesSet
+	Timeout     time.Duration // time limit of a run (what sync --timeout overrides); 0: not set
+	// RetriesSet is true when the plan writes settings.retries, so that an
+	// explicit "retries: 0" (never retry) can be told from "not set".
+	RetriesSet bool
 }
 
 // Entry is one element of the plan's afis list with defaults already applied:
 // exactly one of ID and Select is set.
 type Entry struct {
-	ID             string    // afi-…; empty when Select is set
-	Select         *Selector // nil when ID is set
-	SourceRegion   string
-	Regions        []string // destination regions (never contains SourceRegion)
-	Tags           map[string]string
-	CopySourceTags bool
-	ShareWith      []string
-	Name           string // empty: keep the source's name
-	Description    string // empty: keep the source's description
-	Pos            Pos    // where the entry starts in the plan file
+	ID             string            // afi-…; empty when Select is set
+	Select         *Selector         // nil when ID is set
+	SourceRegion   string            // the entry's source_region, else defaults.source_region
+	Regions        []string          // destination regions (never contains SourceRegion)
+	Tags           map[string]string // defaults.tags merged with the entry's tags (never nil)
+	CopySourceTags bool              // the entry's copy_source_tags, else the default's
+	ShareWith      []string          // the entry's share_with (replacing the default's), else the default's
+	Name           string            // empty: keep the source's name
+	Description    string            // empty: keep the source's description
+	Pos            Pos               // where the entry starts in the plan file
 }
 
 // Selector picks every owned, available AFI in the source region whose name
 // matches the glob (if set) and that carries all the tags (if set).
 type Selector struct {
-	Name string
-	Tags map[string]string
+	Name string            // glob in path.Match syntax; empty: any name
+	Tags map[string]string // tags the source must carry, all of them; nil: any tags
 }
 
 // Pos is a 1-based position in a plan file.
@@ -73,18 +81,21 @@ type Pos struct {
 	Line, Col int
 }
 
+// String renders the position as "LINE:COL".
+func (p Pos) String() string { return strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col) }
+
 // Target is one desired copy: a source (an AFI, or a selector still to be
 // resolved against the source region's inventory) in one destination region,
 // with everything the copy must carry.
 type Target struct {
 	SourceRegion   string
-	SourceAFI      string    // empty when Selector is set
-	Selector       *Selector // nil for explicit AFIs
-	Region         string    // destination region
-	Tags           map[string]string
+	SourceAFI      string            // empty when Selector is set
+	Selector       *Selector         // nil for explicit AFIs
+	Region         string            // destination region
+	Tags           map[string]string // merged user tags, without management tags
 	CopySourceTags bool
 	ShareWith      []string
-	Name           string
-	Description    string
-	Entry          int // index of the plan entry this target comes from
+	Name           string // empty: keep the source's name
+	Description    string // empty: keep the source's description
+	Entry          int    // index of the plan entry this target comes from
 }
