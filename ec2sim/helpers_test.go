@@ -172,3 +172,11 @@ func apiErr(t *testing.T, err error, code string, status int, msg string) {
 }
 
 var ctx = context.Background()
+
+func copyInput(src, srcRegion, token string) *ec2.CopyFpgaImageInput {
+	in := &ec2.CopyFpgaImageInput{SourceFpgaImageId: aws.String(src), SourceRegion: aws.String(srcRegion)}
+	if token != "" {
+		in.ClientToken = aws.String(token)
+	}
+	return in
+}
