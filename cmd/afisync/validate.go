@@ -2,13 +2,126 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/afisync/afisync/plan"
 )
 
-// Placeholder: replaced by the plan-package work (issue 2).
 func newValidateCmd(c *cli) *cobra.Command {
-	return &cobra.Command{Use: "validate", RunE: func(*cobra.Command, []string) error {
-		return withCode(exitInvalid, errors.New("validate: not built yet"))
-	}}
+	var (
+		planFile  string
+		printPlan bool
+	)
+	cmd := &cobra.Command{
+		Use:   "validate --plan FILE [--print]",
+		Short: "Check a plan file offline; optionally print the effective plan",
+		Long: `validate reads a plan file and checks it strictly: unknown keys, wrong types,
+malformed AFI IDs, regions and account IDs, duplicates, and empty target sets.
+Every problem is printed to stderr as FILE:LINE:COL: what is wrong; what would
+be right. It makes no AWS call and needs no credentials.
+
+A valid plan prints a one-line summary and exits 0; --print instead writes the
+effective plan (defaults merged into every entry) to stdout as YAML, which is
+itself a valid plan, and the summary to stderr. An invalid plan exits 3.`,
+		Example: `  afisync validate --plan plans/example.yaml
+  afisync validate --plan plans/example.yaml --print
+  cat plan.yaml | afisync validate --plan -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := loadPlanFlag(c, planFile)
+			if err != nil {
+				return err
+			}
+			summary := planSummary(p)
+			if !printPlan {
+				fmt.Fprintln(c.stdout, summary)
+				return nil
+			}
+			out, err := p.EffectiveYAML()
+			if err != nil {
+				return withCode(exitFailed, err)
+			}
+			if _, err := c.stdout.Write(out); err != nil {
+				return withCode(exitFailed, err)
+			}
+			fmt.Fprintln(c.stderr, summary)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&planFile, "plan", "", `plan file to check ("-" reads standard input)`)
+	cmd.Flags().BoolVar(&printPlan, "print", false, "print the effective plan (defaults applied) as YAML to stdout")
+	return cmd
+}
+
+// loadPlanFlag loads the plan named by a --plan flag ("-" reads the CLI's
+// standard input). An invalid plan has its problems printed to stderr, one
+// per line, and comes back as an exitInvalid error with nothing more to
+// print; a missing flag or unreadable file is an exitInvalid error too.
+func loadPlanFlag(c *cli, path string) (*plan.Plan, error) {
+	var (
+		p   *plan.Plan
+		err error
+	)
+	switch path {
+	case "":
+		return nil, withCode(exitInvalid, errors.New(`--plan is required: name the plan file, or "-" to read it from standard input`))
+	case "-":
+		p, err = plan.Read(plan.StdinName, c.stdin)
+	default:
+		p, err = plan.Load(path)
+	}
+	var errs *plan.Errors
+	switch {
+	case errors.As(err, &errs):
+		writePlanErrors(c.stderr, errs)
+		return nil, withCode(exitInvalid, nil)
+	case err != nil:
+		return nil, withCode(exitInvalid, fmt.Errorf("cannot read the plan: %w", err))
+	}
+	return p, nil
+}
+
+// writePlanErrors prints every problem on its own FILE:LINE:COL line, the
+// form editors and CI annotators pick up, then a count.
+func writePlanErrors(w io.Writer, errs *plan.Errors) {
+	for _, e := range errs.List {
+		fmt.Fprintln(w, e.Error())
+	}
+	file := errs.List[0].File
+	fmt.Fprintf(w, "afisync: %s is not a valid plan: %s; nothing was called\n", file, plural(errs.Len(), "problem"))
+}
+
+// planSummary is validate's one-line verdict on a valid plan.
+func planSummary(p *plan.Plan) string {
+	targets := p.Targets()
+	regions := map[string]bool{}
+	for _, t := range targets {
+		regions[t.Region] = true
+	}
+	selectors := 0
+	for _, e := range p.AFIs {
+		if e.Select != nil {
+			selectors++
+		}
+	}
+	s := fmt.Sprintf("%s: valid plan %q: %s, %s in %s", p.File, p.Name,
+		plural(len(p.AFIs), "entry"), plural(len(targets), "target"), plural(len(regions), "region"))
+	if selectors > 0 {
+		s += fmt.Sprintf(" (%s, expanded when sync runs)", plural(selectors, "selector"))
+	}
+	return s
+}
+
+// plural writes "1 entry", "2 entries", "3 targets".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	if len(noun) > 1 && noun[len(noun)-1] == 'y' {
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
