@@ -257,3 +257,19 @@ func TestWildcard(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadMovesClockForward(t *testing.T) {
+	c1 := ec2sim.NewManualClock(t0.Add(time.Hour))
+	s1 := ec2sim.New(ec2sim.Options{Clock: c1})
+	var buf bytes.Buffer
+	if err := s1.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	c2 := ec2sim.NewManualClock(t0)
+	if err := ec2sim.New(ec2sim.Options{Clock: c2}).Load(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !c2.Now().Equal(t0.Add(time.Hour)) {
+		t.Errorf("clock after Load = %v, want %v", c2.Now(), t0.Add(time.Hour))
+	}
+}

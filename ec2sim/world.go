@@ -301,7 +301,11 @@ func (s *Sim) Save(w io.Writer) error {
 	return enc.Encode(snap)
 }
 
-// Load replaces the simulator's world with one written by Save.
+// Load replaces the simulator's world with one written by Save. If the
+// snapshot was saved at a later simulated time than the clock now reads (the
+// clock had been advanced) and the clock can be advanced (OffsetClock,
+// ManualClock), it is moved forward to that time, so that simulated time
+// never runs backwards across a restart.
 func (s *Sim) Load(r io.Reader) error {
 	var snap snapshot
 	dec := json.NewDecoder(r)
@@ -318,6 +322,11 @@ func (s *Sim) Load(r io.Reader) error {
 			return errors.New("ec2sim: state holds an AFI with a malformed ID")
 		}
 		images[a.ID] = a
+	}
+	if adv, ok := s.clock.(advancer); ok {
+		if d := snap.SavedAt.Sub(s.clock.Now()); d > 0 {
+			adv.Advance(d)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,14 +1,312 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/afisync/afisync/ec2sim"
 )
 
-// Placeholder: replaced by the ec2sim work (issue 3).
+// simFlags are the flags of afisync sim.
+type simFlags struct {
+	listen        string
+	allowRemote   bool
+	stateFile     string
+	seedFile      string
+	copyTime      time.Duration
+	buildTime     time.Duration
+	jitter        float64
+	randomSeed    int64
+	accounts      map[string]string
+	defAccount    string
+	fpgaRegions   []string
+	throttle      bool
+	throttleScale float64
+	errorRate     float64
+	failRate      float64
+	latency       time.Duration
+	deny          []string
+}
+
 func newSimCmd(c *cli) *cobra.Command {
-	return &cobra.Command{Use: "sim", RunE: func(*cobra.Command, []string) error {
-		return withCode(exitInvalid, errors.New("sim: not built yet"))
-	}}
+	f := &simFlags{}
+	cmd := &cobra.Command{
+		Use:   "sim [--listen ADDR] [--state FILE] [--seed FILE] [flags]",
+		Short: "Serve an EC2 endpoint simulator for the FPGA calls",
+		Long: `sim serves ec2sim, an in-memory EC2 endpoint for the Amazon FPGA Image calls
+(Create/Copy/Describe/DeleteFpgaImage, Create/DeleteTags, the FPGA image
+attribute calls, DescribeRegions) and STS GetCallerIdentity. The aws CLI and
+the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url. The Region
+comes from each request's signature and the account from its access key.
+
+It prints the endpoint it bound and the environment a client needs, then
+serves until interrupted. --state keeps the world across restarts (written on
+shutdown, atomically); --seed preloads AFIs from YAML when there is no state
+yet. GET /_sim/stats returns call counts as JSON; POST
+/_sim/clock/advance?by=1h skips simulated time ahead. See docs/simulator.md.`,
+		Example: `  afisync sim
+  afisync sim --listen 127.0.0.1:0 --copy-time 30s --seed afis.yaml
+  afisync sim --throttle --throttle-scale 10 --error-rate 0.01 --fail-rate 0.05
+  eval "$(afisync sim --listen 127.0.0.1:4566 & sleep 1)"   # then: aws ec2 describe-fpga-images`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSim(cmd.Context(), c, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free port)")
+	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --listen address that is not loopback")
+	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists) and save it there on shutdown")
+	fl.StringVar(&f.seedFile, "seed", "", "preload AFIs from this YAML file (ignored when --state FILE exists)")
+	fl.DurationVar(&f.copyTime, "copy-time", ec2sim.DefaultCopyTime, "how long a copy stays pending (0s: at once)")
+	fl.DurationVar(&f.buildTime, "build-time", ec2sim.DefaultBuildTime, "how long CreateFpgaImage stays pending (0s: at once)")
+	fl.Float64Var(&f.jitter, "jitter", 0, "± fraction applied to --copy-time and --build-time (0.2 = ±20%)")
+	fl.Int64Var(&f.randomSeed, "random-seed", 1, "seed for IDs, jitter and random faults")
+	fl.StringToStringVar(&f.accounts, "accounts", nil, "access key ID to account ID map, e.g. AKIDB=444455556666,AKIDC=777788889999")
+	fl.StringVar(&f.defAccount, "default-account", ec2sim.DefaultAccount, "account of any access key not in --accounts")
+	fl.StringSliceVar(&f.fpgaRegions, "fpga-regions", ec2sim.DefaultFPGARegions, "Regions that accept FPGA calls")
+	fl.BoolVar(&f.throttle, "throttle", false, "enforce EC2's API token buckets (per account, Region and action)")
+	fl.Float64Var(&f.throttleScale, "throttle-scale", 1, "multiply the buckets' refill rates (10 = ten times AWS's rate)")
+	fl.Float64Var(&f.errorRate, "error-rate", 0, "fraction of calls answered 500 InternalError or 503 Unavailable")
+	fl.Float64Var(&f.failRate, "fail-rate", 0, "fraction of cross-region copies that end failed with a transient error")
+	fl.DurationVar(&f.latency, "latency", 0, "delay added to every call")
+	fl.StringArrayVar(&f.deny, "deny", nil, "ACCOUNT=Action[,Action…]: answer UnauthorizedOperation (repeatable)")
+	return cmd
+}
+
+// options checks the flags and turns them into ec2sim.Options.
+func (f *simFlags) options() (ec2sim.Options, error) {
+	o := ec2sim.Options{
+		Clock:          ec2sim.NewOffsetClock(),
+		CopyTime:       f.copyTime,
+		BuildTime:      f.buildTime,
+		Jitter:         f.jitter,
+		Seed:           f.randomSeed,
+		Accounts:       f.accounts,
+		DefaultAccount: f.defAccount,
+		FPGARegions:    f.fpgaRegions,
+		Throttle:       f.throttle,
+		ThrottleScale:  f.throttleScale,
+		ErrorRate:      f.errorRate,
+		FailRate:       f.failRate,
+		Latency:        f.latency,
+	}
+	if f.copyTime == 0 {
+		o.CopyTime = ec2sim.NoDelay
+	}
+	if f.buildTime == 0 {
+		o.BuildTime = ec2sim.NoDelay
+	}
+	var errs []error
+	for name, d := range map[string]time.Duration{"--copy-time": f.copyTime, "--build-time": f.buildTime, "--latency": f.latency} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s %v: must not be negative", name, d))
+		}
+	}
+	for name, p := range map[string]float64{"--jitter": f.jitter, "--error-rate": f.errorRate, "--fail-rate": f.failRate} {
+		if p < 0 || p > 1 {
+			errs = append(errs, fmt.Errorf("%s %v: want a fraction from 0 to 1", name, p))
+		}
+	}
+	if f.throttleScale <= 0 {
+		errs = append(errs, fmt.Errorf("--throttle-scale %v: must be positive", f.throttleScale))
+	}
+	if !simAccountRe.MatchString(f.defAccount) {
+		errs = append(errs, fmt.Errorf("--default-account %q: want a 12-digit account ID", f.defAccount))
+	}
+	for k, v := range f.accounts {
+		if k == "" || !simAccountRe.MatchString(v) {
+			errs = append(errs, fmt.Errorf("--accounts %s=%s: want ACCESS_KEY_ID=12-digit account ID", k, v))
+		}
+	}
+	for _, r := range f.fpgaRegions {
+		if _, ok := ec2sim.Regions[r]; !ok {
+			errs = append(errs, fmt.Errorf("--fpga-regions: unknown region %q", r))
+		}
+	}
+	if len(f.deny) > 0 {
+		o.Deny = map[string][]string{}
+	}
+	for _, d := range f.deny {
+		acct, actions, ok := strings.Cut(d, "=")
+		if !ok || !simAccountRe.MatchString(acct) || actions == "" {
+			errs = append(errs, fmt.Errorf("--deny %q: want ACCOUNT=Action[,Action…]", d))
+			continue
+		}
+		o.Deny[acct] = append(o.Deny[acct], strings.Split(actions, ",")...)
+	}
+	return o, errors.Join(errs...)
+}
+
+var simAccountRe = regexp.MustCompile(`^[0-9]{12}$`)
+
+// checkListen refuses a non-loopback address unless allowed.
+func checkListen(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %v", addr, err)
+	}
+	if allowRemote {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--listen %q is not a loopback address; the simulator has no authentication, so pass --allow-remote to serve it beyond this machine", addr)
+}
+
+func runSim(ctx context.Context, c *cli, f *simFlags) error {
+	o, err := f.options()
+	if err != nil {
+		return withCode(exitInvalid, err)
+	}
+	if err := checkListen(f.listen, f.allowRemote); err != nil {
+		return withCode(exitInvalid, err)
+	}
+	sim := ec2sim.New(o)
+	loaded := false
+	if f.stateFile != "" {
+		if loaded, err = sim.LoadFile(f.stateFile); err != nil {
+			return withCode(exitInvalid, err)
+		}
+	}
+	seeded := 0
+	if f.seedFile != "" && !loaded {
+		if seeded, err = loadSimSeed(sim, f.seedFile); err != nil {
+			return withCode(exitInvalid, err)
+		}
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return withCode(exitFailed, fmt.Errorf("sim: %w", err))
+	}
+	endpoint := "http://" + ln.Addr().String()
+	region := "us-east-1"
+	if len(f.fpgaRegions) > 0 {
+		region = f.fpgaRegions[0]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ec2sim listening on %s\n", endpoint)
+	fmt.Fprintf(&b, "# FPGA regions: %s; copy time %v, build time %v\n", strings.Join(f.fpgaRegions, ", "), f.copyTime, f.buildTime)
+	switch {
+	case loaded:
+		fmt.Fprintf(&b, "# state: %d AFIs loaded from %s\n", len(sim.Images("", "")), f.stateFile)
+	case f.seedFile != "":
+		fmt.Fprintf(&b, "# seed: %d AFIs loaded from %s\n", seeded, f.seedFile)
+	}
+	fmt.Fprintf(&b, "# environment for the aws CLI and the AWS SDKs (EC2 and STS):\n")
+	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL=%s\n", endpoint)
+	fmt.Fprintf(&b, "export AWS_ACCESS_KEY_ID=AKIDEXAMPLE   # account %s; see --accounts\n", f.defAccount)
+	fmt.Fprintf(&b, "export AWS_SECRET_ACCESS_KEY=secret    # not checked\n")
+	fmt.Fprintf(&b, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	fmt.Fprint(c.stdout, b.String())
+
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(shut)
+		cancel()
+		<-served
+	}
+	if f.stateFile != "" {
+		if serr := sim.SaveFile(f.stateFile); serr != nil {
+			return withCode(exitFailed, serr)
+		}
+		fmt.Fprintf(c.stderr, "afisync sim: state saved to %s\n", f.stateFile)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return withCode(exitFailed, fmt.Errorf("sim: %w", err))
+	}
+	return nil
+}
+
+// simSeed is the --seed file: a list of AFIs to preload.
+type simSeed struct {
+	Images []simSeedImage `yaml:"images"`
+}
+
+// simSeedImage is one AFI of a seed file. Only region is required.
+type simSeedImage struct {
+	ID              string            `yaml:"id"`
+	AGFI            string            `yaml:"agfi"`
+	Account         string            `yaml:"account"`
+	Region          string            `yaml:"region"`
+	Name            string            `yaml:"name"`
+	Description     string            `yaml:"description"`
+	State           string            `yaml:"state"`
+	Message         string            `yaml:"message"`
+	ShellVersion    string            `yaml:"shell_version"`
+	OwnerAlias      string            `yaml:"owner_alias"`
+	Tags            map[string]string `yaml:"tags"`
+	LoadPermissions []string          `yaml:"load_permissions"`
+	Public          bool              `yaml:"public"`
+	ProductCodes    []string          `yaml:"product_codes"`
+	CreateTime      time.Time         `yaml:"create_time"`
+	ReadyIn         time.Duration     `yaml:"ready_in"`
+	line            int
+}
+
+// loadSimSeed reads a seed file strictly and adds its AFIs to sim.
+func loadSimSeed(sim *ec2sim.Sim, path string) (int, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	var seed simSeed
+	if err := dec.Decode(&seed); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	// A second pass over the node tree gives each image its line number.
+	if err := yaml.Unmarshal(raw, &doc); err == nil && len(doc.Content) == 1 {
+		root := doc.Content[0]
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == "images" {
+				for j, n := range root.Content[i+1].Content {
+					if j < len(seed.Images) {
+						seed.Images[j].line = n.Line
+					}
+				}
+			}
+		}
+	}
+	now := sim.Now()
+	for _, s := range seed.Images {
+		img := ec2sim.Image{
+			ID: s.ID, AGFI: s.AGFI, Account: s.Account, Region: s.Region, Name: s.Name,
+			Description: s.Description, State: s.State, Message: s.Message, ShellVersion: s.ShellVersion,
+			OwnerAlias: s.OwnerAlias, Tags: s.Tags, LoadPermissions: s.LoadPermissions, Public: s.Public,
+			ProductCodes: s.ProductCodes, CreateTime: s.CreateTime,
+		}
+		if s.ReadyIn > 0 {
+			img.ReadyAt = now.Add(s.ReadyIn)
+			if img.State == "" {
+				img.State = ec2sim.StatePending
+			}
+		}
+		if _, err := sim.AddImage(img); err != nil {
+			return 0, fmt.Errorf("%s:%d: %w", path, s.line, err)
+		}
+	}
+	return len(seed.Images), nil
 }

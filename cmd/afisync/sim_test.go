@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/afisync/afisync/ec2sim"
+)
+
+// simOutput collects what afisync sim writes and announces the endpoint.
+type simOutput struct {
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	endpoint chan string
+	sent     bool
+}
+
+func (o *simOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Write(p)
+	if !o.sent {
+		for _, line := range strings.Split(o.buf.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "export AWS_ENDPOINT_URL="); ok {
+				o.sent = true
+				o.endpoint <- v
+				break
+			}
+		}
+	}
+	return len(p), nil
+}
+
+func (o *simOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// startSim runs `afisync sim args…` in a goroutine and returns its endpoint
+// and a stop function that interrupts it and returns its exit code.
+func startSim(t *testing.T, args ...string) (endpoint string, out *simOutput, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &simOutput{endpoint: make(chan string, 1)}
+	errOut := &simOutput{endpoint: make(chan string, 1)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), out, errOut)
+	}()
+	select {
+	case endpoint = <-out.endpoint:
+	case code := <-done:
+		cancel()
+		t.Fatalf("afisync sim exited with %d: %s%s", code, out, errOut)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("afisync sim printed no endpoint")
+	}
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(10 * time.Second):
+			t.Fatal("afisync sim did not stop")
+			return -1
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return endpoint, out, stop
+}
+
+// awsCLI runs the aws CLI (v1) against the simulator with a clean
+// environment and returns its exit code, stdout and stderr.
+func awsCLI(t *testing.T, endpoint, region string, args ...string) (int, []byte, string) {
+	t.Helper()
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", endpoint, "--region", region, "--output", "json"}, args...)...)
+	dir := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_DEFAULT_REGION="+region,
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+		"AWS_RETRY_MODE=standard",
+		"AWS_MAX_ATTEMPTS=1",
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("aws %v: %v", args, err)
+	}
+	return code, stdout.Bytes(), stderr.String()
+}
+
+// awsOK runs the aws CLI, requires success and decodes its JSON output.
+func awsOK(t *testing.T, endpoint, region string, args ...string) map[string]any {
+	t.Helper()
+	code, out, errOut := awsCLI(t, endpoint, region, args...)
+	if code != 0 {
+		t.Fatalf("aws %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	m := map[string]any{}
+	if len(bytes.TrimSpace(out)) > 0 {
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return m
+}
+
+// describeOne returns the single FpgaImages entry for id.
+func describeOne(t *testing.T, endpoint, region, id string) map[string]any {
+	t.Helper()
+	out := awsOK(t, endpoint, region, "ec2", "describe-fpga-images", "--fpga-image-ids", id)
+	imgs, _ := out["FpgaImages"].([]any)
+	if len(imgs) != 1 {
+		t.Fatalf("describe %s: %v", id, out)
+	}
+	return imgs[0].(map[string]any)
+}
+
+func keysOf(m map[string]any) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return k
+}
+
+func advance(t *testing.T, endpoint string, d time.Duration) {
+	t.Helper()
+	resp, err := http.Post(endpoint+"/_sim/clock/advance?by="+d.String(), "", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("advance: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
+func needAWSCLI(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("aws"); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skip("aws CLI not installed")
+		}
+		t.Fatal("aws CLI not installed, and CI is set: CI must install it")
+	}
+}
+
+const seedYAML = `# AFIs of AWS's copy_fpga_image example
+images:
+  - id: afi-01a7ea9bafe3ef8cc
+    agfi: agfi-088bffb3ab91ca2d1
+    region: us-east-1
+    name: hello_world_1.3.0
+    description: Hello World AFI
+    create_time: 2017-07-26T18:42:42Z
+  - id: afi-0f0e0d0c0b0a09080
+    account: "095707098027"
+    owner_alias: amazon
+    public: true
+    region: us-east-1
+    name: amazon-owned
+`
+
+// TestSimWithAWSCLI reproduces the examples of AWS's copy_fpga_image
+// documentation with the real aws CLI against afisync sim.
+func TestSimWithAWSCLI(t *testing.T) {
+	needAWSCLI(t)
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.yaml")
+	state := filepath.Join(dir, "state.json")
+	if err := os.WriteFile(seed, []byte(seedYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep, out, stop := startSim(t, "--seed", seed, "--state", state, "--copy-time", "1h", "--build-time", "3h")
+	if !strings.Contains(out.String(), "seed: 2 AFIs loaded") {
+		t.Errorf("startup output:\n%s", out)
+	}
+	const src = "afi-01a7ea9bafe3ef8cc"
+
+	// Same-Region copy.
+	same := awsOK(t, ep, "us-east-1", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", src)
+	sameID, _ := same["FpgaImageId"].(string)
+	if !ec2sim.ValidAFIID(sameID) || sameID == src {
+		t.Fatalf("copy-fpga-image: %v", same)
+	}
+
+	// Cross-Region copy: pending, with exactly the fields of AWS's example.
+	cross := awsOK(t, ep, "us-west-2", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", src)["FpgaImageId"].(string)
+	pending := describeOne(t, ep, "us-west-2", cross)
+	wantPending := []string{"CreateTime", "Description", "FpgaImageId", "Name", "OwnerId", "State", "UpdateTime"}
+	if got := keysOf(pending); !slices.Equal(got, wantPending) {
+		t.Errorf("pending copy fields = %v, want %v (%v)", got, wantPending, pending)
+	}
+	if st := pending["State"].(map[string]any); st["Code"] != "pending" || pending["Name"] != "hello_world_1.3.0" || pending["Description"] != "Hello World AFI" {
+		t.Errorf("pending copy: %v", pending)
+	}
+
+	// Two copies that will fail: a source not owned by the caller, and a
+	// source that is still pending (a fresh build).
+	notOwned := awsOK(t, ep, "us-west-2", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", "afi-0f0e0d0c0b0a09080")["FpgaImageId"].(string)
+	built := awsOK(t, ep, "us-east-1", "ec2", "create-fpga-image", "--name", "cl_new", "--input-storage-location", "Bucket=b,Key=dcp.tar",
+		"--tag-specifications", "ResourceType=fpga-image,Tags=[{Key=team,Value=fpga}]")
+	if g, _ := built["FpgaImageGlobalId"].(string); !strings.HasPrefix(g, "agfi-") {
+		t.Errorf("create-fpga-image: %v", built)
+	}
+	badState := awsOK(t, ep, "us-west-2", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", built["FpgaImageId"].(string))["FpgaImageId"].(string)
+
+	advance(t, ep, time.Hour)
+
+	avail := describeOne(t, ep, "us-west-2", cross)
+	if avail["State"].(map[string]any)["Code"] != "available" || avail["FpgaImageGlobalId"] != "agfi-088bffb3ab91ca2d1" {
+		t.Errorf("cross-region copy after copy time: %v", avail)
+	}
+	for _, k := range []string{"PciId", "ShellVersion", "FpgaImageGlobalId"} {
+		if _, ok := avail[k]; !ok {
+			t.Errorf("available copy lacks %s: %v", k, avail)
+		}
+	}
+	if s := describeOne(t, ep, "us-east-1", sameID); s["FpgaImageGlobalId"] != "agfi-088bffb3ab91ca2d1" || s["Name"] != "hello_world_1.3.0" {
+		t.Errorf("same-region copy: %v", s)
+	}
+	for _, tc := range []struct{ id, msg string }{
+		{notOwned, "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."},
+		{badState, "INVALID_STATE: Source image is not in a suitable state to allow copying."},
+	} {
+		f := describeOne(t, ep, "us-west-2", tc.id)
+		if got, want := keysOf(f), []string{"CreateTime", "FpgaImageId", "OwnerId", "State", "UpdateTime"}; !slices.Equal(got, want) {
+			t.Errorf("failed copy fields = %v, want %v", got, want)
+		}
+		st := f["State"].(map[string]any)
+		if st["Code"] != "failed" || st["Message"] != tc.msg {
+			t.Errorf("failed copy state = %v, want %q", st, tc.msg)
+		}
+	}
+
+	// Tags, filters, delete.
+	awsOK(t, ep, "us-west-2", "ec2", "create-tags", "--resources", cross, "--tags", "Key=afisync:plan,Value=fleet")
+	byTag := awsOK(t, ep, "us-west-2", "ec2", "describe-fpga-images", "--owners", "self", "--filters", "Name=tag:afisync:plan,Values=fleet")
+	if imgs := byTag["FpgaImages"].([]any); len(imgs) != 1 || imgs[0].(map[string]any)["FpgaImageId"] != cross {
+		t.Errorf("tag filter: %v", byTag)
+	} else if tags := imgs[0].(map[string]any)["Tags"].([]any); len(tags) != 1 {
+		t.Errorf("tags: %v", tags)
+	}
+	del := awsOK(t, ep, "us-west-2", "ec2", "delete-fpga-image", "--fpga-image-id", cross)
+	if del["Return"] != true {
+		t.Errorf("delete-fpga-image: %v", del)
+	}
+	code, _, errOut := awsCLI(t, ep, "us-west-2", "ec2", "describe-fpga-images", "--fpga-image-ids", cross)
+	if code == 0 || !strings.Contains(errOut, "InvalidFpgaImageID.NotFound") || !strings.Contains(errOut, "Image ID '"+cross+"' not found.") {
+		t.Errorf("describe after delete: exit %d, %s", code, errOut)
+	}
+	code, _, errOut = awsCLI(t, ep, "us-east-2", "ec2", "describe-fpga-images")
+	if code == 0 || !strings.Contains(errOut, "InvalidAction") {
+		t.Errorf("FPGA call in us-east-2: exit %d, %s", code, errOut)
+	}
+	who := awsOK(t, ep, "us-east-1", "sts", "get-caller-identity")
+	if who["Account"] != ec2sim.DefaultAccount {
+		t.Errorf("sts get-caller-identity: %v", who)
+	}
+
+	// Stats over HTTP.
+	resp, err := http.Get(ep + "/_sim/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st ec2sim.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if st.Count("CopyFpgaImage", "us-west-2", "ok") != 3 || st.Count("CopyFpgaImage", "us-east-1", "ok") != 1 || st.Count("DescribeFpgaImages", "us-west-2", "InvalidFpgaImageID.NotFound") != 1 {
+		t.Errorf("stats: %+v", st)
+	}
+
+	// The state survives a restart.
+	if code := stop(); code != 0 {
+		t.Fatalf("sim exited %d", code)
+	}
+	ep2, out2, _ := startSim(t, "--state", state, "--seed", seed)
+	if !strings.Contains(out2.String(), "state: 6 AFIs loaded") {
+		t.Errorf("restart output:\n%s", out2)
+	}
+	if f := describeOne(t, ep2, "us-west-2", notOwned); f["State"].(map[string]any)["Code"] != "failed" {
+		t.Errorf("after restart: %v", f)
+	}
+}
+
+func TestSimCommandLineErrors(t *testing.T) {
+	dir := t.TempDir()
+	badSeed := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badSeed, []byte("images:\n  - region: us-east-1\n  - region: us-east-2\n"), 0o644)
+	unknownKey := filepath.Join(dir, "unknown.yaml")
+	os.WriteFile(unknownKey, []byte("images:\n  - region: us-east-1\n    colour: red\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "0.0.0.0:4566"}, "not a loopback address"},
+		{[]string{"--listen", "nonsense"}, "--listen"},
+		{[]string{"--error-rate", "1.5"}, "--error-rate 1.5"},
+		{[]string{"--throttle-scale", "0"}, "--throttle-scale"},
+		{[]string{"--copy-time", "-1s"}, "--copy-time"},
+		{[]string{"--accounts", "AKID=12"}, "--accounts"},
+		{[]string{"--fpga-regions", "us-east-9"}, "unknown region"},
+		{[]string{"--deny", "CopyFpgaImage"}, "--deny"},
+		{[]string{"--seed", badSeed}, "bad.yaml:3: ec2sim: region \"us-east-2\" is not an FPGA region"},
+		{[]string{"--seed", unknownKey}, "field colour not found"},
+		{[]string{"--seed", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append([]string{"sim"}, tc.args...), strings.NewReader(""), &out, &errOut)
+			if code != exitInvalid || !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut.String(), exitInvalid, tc.want)
+			}
+		})
+	}
+}
+
+func TestSimListenAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		remote bool
+		ok     bool
+	}{
+		{"127.0.0.1:0", false, true},
+		{"[::1]:4566", false, true},
+		{"localhost:4566", false, true},
+		{"0.0.0.0:4566", false, false},
+		{":4566", false, false},
+		{"10.0.0.1:4566", false, false},
+		{"0.0.0.0:4566", true, true},
+	} {
+		if err := checkListen(tc.addr, tc.remote); (err == nil) != tc.ok {
+			t.Errorf("checkListen(%q, %v) = %v", tc.addr, tc.remote, err)
+		}
+	}
+}
+
+func TestSimSeedTimes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seed.yaml")
+	os.WriteFile(path, []byte("images:\n  - region: eu-west-1\n    ready_in: 5m\n    tags: {a: b}\n  - region: eu-west-1\n    state: failed\n    message: DCP_CORRUPT\n"), 0o644)
+	clock := ec2sim.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	sim := ec2sim.New(ec2sim.Options{Clock: clock})
+	n, err := loadSimSeed(sim, path)
+	if err != nil || n != 2 {
+		t.Fatalf("loadSimSeed: %d %v", n, err)
+	}
+	states := func() string {
+		var s []string
+		for _, img := range sim.Images("", "eu-west-1") {
+			s = append(s, img.State)
+		}
+		sort.Strings(s)
+		return fmt.Sprint(s)
+	}
+	if got := states(); got != "[failed pending]" {
+		t.Errorf("before ready_in: %s", got)
+	}
+	clock.Advance(5 * time.Minute)
+	if got := states(); got != "[available failed]" {
+		t.Errorf("after ready_in: %s", got)
+	}
+}
