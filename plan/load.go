@@ -62,10 +62,21 @@ func Parse(file string, data []byte) (*Plan, error) {
 		p = ps.plan(root)
 	}
 	if len(ps.errs) > 0 {
-		return nil, &Errors{List: sortErrors(ps.errs)}
+		list := sortErrors(ps.errs)
+		if len(list) > maxErrors {
+			more := list[maxErrors]
+			more.Msg = fmt.Sprintf("%d more problems from here on are not shown", len(list)-maxErrors)
+			more.Hint, more.Err = "fix the ones above and check the plan again", nil
+			list = list[:maxErrors+1]
+		}
+		return nil, &Errors{List: list}
 	}
 	return p, nil
 }
+
+// maxErrors is how many problems Parse lists before summing up the rest:
+// past that, the file is probably not a plan at all.
+const maxErrors = 100
 
 // parser collects every problem in one file instead of stopping at the
 // first.

@@ -485,3 +485,20 @@ func TestLoad(t *testing.T) {
 		}
 	})
 }
+
+func TestErrorListIsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: x\n")
+	for i := range 250 {
+		fmt.Fprintf(&b, "unknown%d: v\n", i)
+	}
+	_, err := plan.Parse("x.yaml", []byte(b.String()))
+	errs := checkErrors(t, "x.yaml", err)
+	if errs.Len() != 101 {
+		t.Fatalf("got %d errors, want 100 and a summary", errs.Len())
+	}
+	last := errs.List[100]
+	if want := "x.yaml:102:1: 151 more problems from here on are not shown; fix the ones above and check the plan again"; last.Error() != want {
+		t.Errorf("last error = %q, want %q", last.Error(), want)
+	}
+}
