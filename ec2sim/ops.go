@@ -589,7 +589,8 @@ func (s *Sim) describeFpgaImages(c *call) (any, *apiError) {
 		if len(owners) > 0 && !ownerMatches(a, owners, c.account) {
 			continue
 		}
-		v := a.view(c.now)
+		v := a.Image // shallow: read-only here, under s.mu
+		v.State, v.Message, v.UpdateTime = a.stateAt(c.now)
 		if !filters.match(func(name string) []string { return fpgaFilterValues(&v, name) }) {
 			continue
 		}
