@@ -100,6 +100,8 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 	root.AddCommand(
 		newVersionCmd(c),
 		newValidateCmd(c),
+		newDiffCmd(c),
+		newSyncCmd(c),
 		newSimCmd(c),
 	)
 	return root

@@ -1,0 +1,332 @@
+// Package afi is afisync's AWS adapter: it owns every AWS SDK call afisync
+// makes (EC2 FPGA image calls and STS GetCallerIdentity), paces them below
+// EC2's request-rate buckets, counts them, and turns SDK types into the plain
+// plan.Image values the planner works on.
+package afi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
+
+	"github.com/afisync/afisync/plan"
+)
+
+// Config says how to reach AWS. The zero value uses the standard AWS chain
+// (environment, shared config and credentials files, SSO, IMDS).
+type Config struct {
+	// Profile selects a shared-config profile (like --profile / AWS_PROFILE).
+	Profile string
+	// Region is the region for calls that are not tied to an AFI's region
+	// (STS). Empty: the standard chain, else us-east-1.
+	Region string
+	// EndpointURL sends every call (EC2 and STS) to one URL, the way
+	// AWS_ENDPOINT_URL does.
+	EndpointURL string
+	// Credentials overrides the credential chain (used by --simulate).
+	Credentials aws.CredentialsProvider
+
+	// MaxAttempts bounds SDK attempts per call, first try included
+	// (0: DefaultMaxAttempts).
+	MaxAttempts int
+	// Backoff overrides the SDK's retry delay (tests pass a zero delay).
+	Backoff func(attempt int, err error) time.Duration
+	// Limits paces calls per region and action; nil: DefaultLimits.
+	Limits map[string]Limit
+	// RateScale multiplies every limit's rate (0: 1). Benchmarks that run
+	// the simulator's buckets faster than real time scale this the same way.
+	RateScale float64
+}
+
+// DefaultMaxAttempts is the SDK attempt budget per call. It is higher than
+// the SDK's default of 3 because a batch tool would rather wait out a
+// throttling burst than fail a target.
+const DefaultMaxAttempts = 8
+
+// DefaultMaxBackoff caps the SDK's delay between attempts.
+const DefaultMaxBackoff = 20 * time.Second
+
+// Client makes afisync's AWS calls. It is safe for concurrent use.
+type Client struct {
+	cfg     aws.Config
+	limits  map[string]Limit
+	scale   float64
+	sts     *sts.Client
+	mu      sync.Mutex
+	ec2     map[string]*ec2.Client
+	limiter map[string]*rate.Limiter // region + "/" + action
+	stats   *Stats
+}
+
+// New loads the AWS configuration (config.LoadDefaultConfig) and returns a
+// client. It makes no call.
+func New(ctx context.Context, c Config) (*Client, error) {
+	maxAttempts := c.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	var opts []func(*config.LoadOptions) error
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	if c.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(c.EndpointURL))
+	}
+	if c.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
+	}
+	backoff := c.Backoff
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.MaxBackoff = DefaultMaxBackoff
+			// The client-side retry quota protects services from retry
+			// storms of many short-lived requests; afisync already paces
+			// itself below EC2's buckets, and a quota exhausted by a
+			// throttling burst would fail targets that a wait would save.
+			o.RateLimiter = ratelimit.None
+			if backoff != nil {
+				o.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
+					return backoff(attempt, err), nil
+				})
+			}
+		})
+	}))
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	limits := c.Limits
+	if limits == nil {
+		limits = DefaultLimits
+	}
+	scale := c.RateScale
+	if scale <= 0 {
+		scale = 1
+	}
+	cl := &Client{
+		cfg:     cfg,
+		limits:  limits,
+		scale:   scale,
+		ec2:     map[string]*ec2.Client{},
+		limiter: map[string]*rate.Limiter{},
+		stats:   newStats(),
+	}
+	cl.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.APIOptions = append(o.APIOptions, cl.middleware(cfg.Region)...)
+	})
+	return cl, nil
+}
+
+// ec2For returns the EC2 client for a region, creating it on first use.
+func (c *Client) ec2For(region string) *ec2.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.ec2[region]; ok {
+		return cl
+	}
+	cl := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
+		o.Region = region
+		o.APIOptions = append(o.APIOptions, c.middleware(region)...)
+	})
+	c.ec2[region] = cl
+	return cl
+}
+
+// Account returns the caller's AWS account ID (STS GetCallerIdentity).
+func (c *Client) Account(ctx context.Context) (string, error) {
+	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// ListOwned returns every AFI the caller owns in region: one paginated
+// DescribeFpgaImages(Owners=[self], MaxResults=1000) walk.
+func (c *Client) ListOwned(ctx context.Context, region string) ([]plan.Image, error) {
+	p := ec2.NewDescribeFpgaImagesPaginator(c.ec2For(region), &ec2.DescribeFpgaImagesInput{
+		Owners:     []string{"self"},
+		MaxResults: aws.Int32(1000),
+	}, func(o *ec2.DescribeFpgaImagesPaginatorOptions) { o.StopOnDuplicateToken = true })
+	var out []plan.Image
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list AFIs in %s: %w", region, err)
+		}
+		for i := range page.FpgaImages {
+			out = append(out, toImage(region, &page.FpgaImages[i]))
+		}
+	}
+	return out, nil
+}
+
+// maxIDsPerDescribe bounds how many IDs one DescribeFpgaImages names.
+const maxIDsPerDescribe = 200
+
+// Describe describes AFIs by ID in one region, in batches, with no owner
+// filter (so shared and public AFIs are found too). IDs that do not exist are
+// returned in missing: DescribeFpgaImages fails the whole call when one
+// requested ID does not exist, so Describe drops the named ID and asks again,
+// and one missing AFI never hides the others.
+func (c *Client) Describe(ctx context.Context, region string, ids []string) (found []plan.Image, missing []string, err error) {
+	for start := 0; start < len(ids); start += maxIDsPerDescribe {
+		batch := append([]string(nil), ids[start:min(start+maxIDsPerDescribe, len(ids))]...)
+		for len(batch) > 0 {
+			out, err := c.ec2For(region).DescribeFpgaImages(ctx, &ec2.DescribeFpgaImagesInput{FpgaImageIds: batch})
+			if err == nil {
+				for i := range out.FpgaImages {
+					found = append(found, toImage(region, &out.FpgaImages[i]))
+				}
+				break
+			}
+			gone := notFoundID(err, batch)
+			if gone == "" {
+				return nil, nil, fmt.Errorf("describe AFIs in %s: %w", region, err)
+			}
+			missing = append(missing, gone)
+			batch = remove(batch, gone)
+		}
+	}
+	return found, missing, nil
+}
+
+// notFoundID returns the requested ID that an InvalidFpgaImageID.NotFound
+// error names ("Image ID 'afi-…' not found"), or "" if err is another error
+// or names none of ids.
+func notFoundID(err error, ids []string) string {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidFpgaImageID.NotFound" {
+		return ""
+	}
+	msg := ae.ErrorMessage()
+	for _, id := range ids {
+		if strings.Contains(msg, "'"+id+"'") {
+			return id
+		}
+	}
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return ""
+}
+
+func remove(ids []string, id string) []string {
+	out := ids[:0]
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// CopyInput is one CopyFpgaImage request.
+type CopyInput struct {
+	SourceRegion string
+	SourceAFI    string
+	Region       string // destination
+	Name         string // empty: AWS keeps the source's name
+	Description  string // empty: omitted
+	ClientToken  string
+	DryRun       bool
+}
+
+// Copy calls CopyFpgaImage in the destination region and returns the new
+// (or, for a repeated ClientToken, the existing) copy's AFI ID.
+func (c *Client) Copy(ctx context.Context, in CopyInput) (string, error) {
+	req := &ec2.CopyFpgaImageInput{
+		SourceFpgaImageId: aws.String(in.SourceAFI),
+		SourceRegion:      aws.String(in.SourceRegion),
+		ClientToken:       aws.String(in.ClientToken),
+	}
+	if in.Name != "" {
+		req.Name = aws.String(in.Name)
+	}
+	if in.Description != "" {
+		req.Description = aws.String(in.Description)
+	}
+	if in.DryRun {
+		req.DryRun = aws.Bool(true)
+	}
+	out, err := c.ec2For(in.Region).CopyFpgaImage(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("copy %s/%s to %s: %w", in.SourceRegion, in.SourceAFI, in.Region, err)
+	}
+	return aws.ToString(out.FpgaImageId), nil
+}
+
+// CreateTags writes tags on AFIs of one region in one CreateTags call.
+func (c *Client) CreateTags(ctx context.Context, region string, ids []string, tags map[string]string) error {
+	if len(ids) == 0 || len(tags) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	ts := make([]ec2types.Tag, 0, len(keys))
+	for _, k := range keys {
+		ts = append(ts, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	_, err := c.ec2For(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ts})
+	if err != nil {
+		return fmt.Errorf("tag %s in %s: %w", strings.Join(ids, ","), region, err)
+	}
+	return nil
+}
+
+// toImage converts the SDK's FpgaImage.
+func toImage(region string, f *ec2types.FpgaImage) plan.Image {
+	im := plan.Image{
+		ID:          aws.ToString(f.FpgaImageId),
+		AGFI:        aws.ToString(f.FpgaImageGlobalId),
+		Region:      region,
+		OwnerID:     aws.ToString(f.OwnerId),
+		Name:        aws.ToString(f.Name),
+		Description: aws.ToString(f.Description),
+		Public:      aws.ToBool(f.Public),
+	}
+	if f.State != nil {
+		im.State = string(f.State.Code)
+		im.Message = aws.ToString(f.State.Message)
+	}
+	if len(f.Tags) > 0 {
+		im.Tags = make(map[string]string, len(f.Tags))
+		for _, t := range f.Tags {
+			im.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return im
+}
+
+// ErrorCode returns the AWS error code in err ("" if none).
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}

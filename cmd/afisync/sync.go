@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/internal/simenv"
+	"github.com/afisync/afisync/report"
+)
+
+// syncFlags are the flags sync and diff share.
+type syncFlags struct {
+	plan         string
+	dryRun       bool
+	wait         bool
+	timeout      time.Duration
+	concurrency  int
+	retries      int
+	failFast     bool
+	output       string
+	reportFile   string
+	detailedExit bool
+}
+
+func newSyncCmd(c *cli) *cobra.Command {
+	f := &syncFlags{}
+	cmd := &cobra.Command{
+		Use:   "sync --plan FILE",
+		Short: "Copy every AFI the plan asks for into every region it names",
+		Long: `sync compares the plan with the AFIs in each region (DescribeFpgaImages),
+copies what is missing (CopyFpgaImage, with a deterministic ClientToken so
+that reruns and concurrent runs never duplicate a copy), tags each copy, and
+prints a report. With --wait it polls until every copy is available, has
+failed, or --timeout passes; copies that fail for a transient reason are
+copied again up to --retries times.
+
+Exit codes: 0 every target in its desired state (without --wait, copies
+started count); 1 a target failed, timed out or was skipped, or the run was
+interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
+3 invalid plan or command line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSync(cmd, c, f)
+		},
+	}
+	fl := cmd.Flags()
+	addPlanFlags(cmd, f)
+	fl.BoolVar(&f.dryRun, "dry-run", false, "show what would change and make no mutating call")
+	fl.BoolVar(&f.wait, "wait", false, "wait until every copy is available, failed, or --timeout passes")
+	fl.DurationVar(&f.timeout, "timeout", executor.DefaultTimeout, "wall-clock deadline for --wait (overrides settings.timeout)")
+	fl.IntVar(&f.concurrency, "concurrency", executor.DefaultConcurrency, "copies in flight at once (overrides settings.concurrency)")
+	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
+	return cmd
+}
+
+func newDiffCmd(c *cli) *cobra.Command {
+	f := &syncFlags{dryRun: true}
+	cmd := &cobra.Command{
+		Use:   "diff --plan FILE",
+		Short: "Show what sync would change, without changing anything",
+		Long: `diff runs the same planning as sync and stops before the first mutating
+call: it lists each target as in-sync, would-copy, copying, skipped or
+failed, and makes no change in AWS.
+
+Exit codes: 0 nothing to change (or, without --detailed-exitcode, any
+successful diff); 1 a target cannot be satisfied (skipped or failed) or an
+AWS error; 2 with --detailed-exitcode, changes are pending; 3 invalid plan
+or command line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSync(cmd, c, f)
+		},
+	}
+	addPlanFlags(cmd, f)
+	return cmd
+}
+
+func addPlanFlags(cmd *cobra.Command, f *syncFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.plan, "plan", "", "plan file (YAML); - reads standard input")
+	fl.StringVarP(&f.output, "output", "o", string(report.FormatText), "report format: text, json or markdown")
+	fl.StringVar(&f.reportFile, "report", "", "also write the report to this file (atomically), in the same format")
+	fl.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when a dry run finds changes to make")
+}
+
+func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
+	ctx := cmd.Context()
+	format, err := report.ParseFormat(f.output)
+	if err != nil {
+		return withCode(exitInvalid, err)
+	}
+	fl := cmd.Flags()
+	var ov executor.Overrides
+	if fl.Changed("concurrency") {
+		if f.concurrency < 1 {
+			return withCode(exitInvalid, fmt.Errorf("--concurrency must be at least 1, not %d", f.concurrency))
+		}
+		ov.Concurrency = &f.concurrency
+	}
+	if fl.Changed("retries") {
+		if f.retries < 0 {
+			return withCode(exitInvalid, fmt.Errorf("--retries must be 0 or more, not %d", f.retries))
+		}
+		ov.Retries = &f.retries
+	}
+	if fl.Changed("timeout") {
+		if f.timeout <= 0 {
+			return withCode(exitInvalid, fmt.Errorf("--timeout must be positive, not %s", f.timeout))
+		}
+		ov.Timeout = &f.timeout
+	}
+	logger, err := newLogger(c)
+	if err != nil {
+		return withCode(exitInvalid, err)
+	}
+	p, err := loadPlanFlag(c, f.plan)
+	if err != nil {
+		return err
+	}
+	opts := executor.Resolve(p, ov, executor.Options{
+		Wait:     f.wait,
+		DryRun:   f.dryRun,
+		FailFast: f.failFast,
+		Logger:   logger,
+	})
+
+	cfg := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL}
+	if c.simulate {
+		env, err := simenv.Start(p)
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		defer env.Close()
+		fmt.Fprintf(c.stderr, "*** SIMULATED: talking to an in-process EC2 simulator at %s, not to AWS. Nothing real is copied. ***\n", env.Endpoint)
+		cfg = env.Config()
+		opts.Simulated = true
+		opts.PollInterval, opts.PollMax = simenv.PollInterval, simenv.PollMax
+	}
+	client, err := afi.New(ctx, cfg)
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	rep, err := executor.Run(ctx, client, p, opts)
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	if err := rep.Write(c.stdout, format); err != nil {
+		return withCode(exitFailed, err)
+	}
+	if f.reportFile != "" {
+		if err := rep.WriteFile(f.reportFile, format); err != nil {
+			return withCode(exitFailed, err)
+		}
+	}
+	if code := rep.ExitCode(f.detailedExit); code != exitOK {
+		return withCode(code, nil)
+	}
+	return nil
+}
+
+// newLogger builds the stderr logger from --log-level and --log-format.
+func newLogger(c *cli) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.logLevel)
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.logFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(c.stderr, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.stderr, ho)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
+}

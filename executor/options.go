@@ -1,0 +1,132 @@
+// Package executor runs an afisync plan against AWS: it takes the inventory,
+// asks plan.Diff what each target needs, runs the copies with bounded
+// concurrency (errgroup) and deterministic ClientTokens, tags each copy right
+// after it is made, optionally waits for the copies to settle, and records
+// one result per target in a report.
+package executor
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/afisync/afisync/plan"
+)
+
+// Defaults. Every default of a setting lives here; the CLI shows these in
+// its help and the README documents them.
+const (
+	DefaultConcurrency = 16
+	DefaultRetries     = 3
+	DefaultTimeout     = 2 * time.Hour
+	// DefaultPollInterval is the first pause between rounds of --wait
+	// polling; each round then waits PollFactor times longer, up to
+	// DefaultPollMax.
+	DefaultPollInterval = 10 * time.Second
+	DefaultPollMax      = time.Minute
+	PollFactor          = 1.5
+	// tagTimeout bounds the CreateTags call that follows a copy; it runs
+	// even after an interrupt so that nothing created is left untagged.
+	tagTimeout = 2 * time.Minute
+)
+
+// Options control one run.
+type Options struct {
+	Concurrency int           // copies in flight at once
+	Retries     int           // new attempts after transient copy failures
+	Timeout     time.Duration // wall-clock deadline for --wait
+	Wait        bool          // wait for copies to become available
+	DryRun      bool          // stop before the first mutating call
+	FailFast    bool          // cancel everything on the first failure
+
+	// PollInterval and PollMax shape --wait polling (0: defaults).
+	PollInterval, PollMax time.Duration
+	// Clock tells time and sleeps; nil: real time.
+	Clock Clock
+	// Logger receives progress; nil: discard.
+	Logger *slog.Logger
+	// Simulated marks the report as made against the simulator.
+	Simulated bool
+}
+
+// Overrides are settings given on the command line; nil means "not given".
+type Overrides struct {
+	Concurrency *int
+	Retries     *int
+	Timeout     *time.Duration
+}
+
+// Resolve fills the settings of o from, in order of precedence, the command
+// line (ov), the plan's settings block, and the package defaults.
+func Resolve(p *plan.Plan, ov Overrides, o Options) Options {
+	o.Concurrency = pick(ov.Concurrency, p.Settings.Concurrency, DefaultConcurrency)
+	retries := DefaultRetries
+	if p.Settings.RetriesSet {
+		retries = p.Settings.Retries
+	}
+	o.Retries = pick(ov.Retries, retries, retries)
+	o.Timeout = pick(ov.Timeout, p.Settings.Timeout, DefaultTimeout)
+	return o
+}
+
+func pick[T comparable](flag *T, fromPlan, def T) T {
+	var zero T
+	switch {
+	case flag != nil:
+		return *flag
+	case fromPlan != zero:
+		return fromPlan
+	}
+	return def
+}
+
+func (o *Options) fill() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.PollMax <= 0 {
+		o.PollMax = DefaultPollMax
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Clock tells time and sleeps. Tests inject one that advances a simulated
+// clock instead of sleeping.
+type Clock interface {
+	Now() time.Time
+	// Sleep pauses for d or until ctx is done, whichever comes first, and
+	// returns ctx.Err() in the latter case.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Sleep waits for d or ctx.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

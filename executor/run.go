@@ -1,0 +1,487 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/report"
+)
+
+// Run syncs (or, with DryRun, diffs) plan p through client c and returns the
+// report. Per-target problems are recorded in the report and never stop the
+// other targets; Run returns an error only when nothing can be planned at
+// all (for example when the caller's account cannot be learned).
+func Run(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*report.Report, error) {
+	o.fill()
+	r := &run{c: c, p: p, o: o, log: o.Logger}
+	return r.do(ctx)
+}
+
+type run struct {
+	c   *afi.Client
+	p   *plan.Plan
+	o   Options
+	log interface {
+		Info(string, ...any)
+		Debug(string, ...any)
+		Warn(string, ...any)
+	}
+
+	mu      sync.Mutex
+	results []*result
+}
+
+// result is the state of one target during a run.
+type result struct {
+	ch      plan.Change
+	status  report.Status
+	msg     string
+	copyID  string
+	agfi    string
+	attempt int
+	// pending is set while a copy of this target is pending in AWS.
+	pending bool
+}
+
+func (r *run) do(ctx context.Context) (*report.Report, error) {
+	rep := &report.Report{Plan: r.p.Name, StartedAt: r.o.Clock.Now(), DryRun: r.o.DryRun, Simulated: r.o.Simulated}
+	account, err := r.c.Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Account = account
+	targets := r.p.Targets()
+	inv, err := r.inventory(ctx, account, targets)
+	if err != nil {
+		return nil, err
+	}
+	d := plan.Diff(targets, inv, plan.DiffOptions{Retries: r.o.Retries})
+	rep.Warnings = d.Warnings
+	for _, ch := range d.Changes {
+		r.results = append(r.results, r.initial(ch))
+	}
+	if !r.o.DryRun {
+		r.copyAll(ctx)
+		if r.o.Wait {
+			r.wait(ctx)
+		}
+	}
+	if ctx.Err() != nil {
+		rep.Interrupted = true
+	}
+	for _, res := range r.results {
+		rep.Targets = append(rep.Targets, res.target())
+	}
+	rep.FinishedAt = r.o.Clock.Now()
+	rep.Finish()
+	return rep, nil
+}
+
+// inventory lists every region involved with one paginated walk each, all
+// regions at once, and describes the explicit sources that the caller does
+// not own (or that do not exist) in their source regions.
+func (r *run) inventory(ctx context.Context, account string, targets []plan.Target) (*plan.Inventory, error) {
+	regions := map[string]bool{}
+	for _, t := range targets {
+		regions[t.SourceRegion] = true
+		regions[t.Region] = true
+	}
+	inv := &plan.Inventory{Account: account, Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{}}
+	var mu sync.Mutex
+	var g errgroup.Group
+	for region := range regions {
+		g.Go(func() error {
+			ims, err := r.c.ListOwned(ctx, region)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			inv.Owned[region] = ims
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	r.log.Info("inventory", "regions", len(regions), "afis", countImages(inv.Owned))
+
+	// Explicit sources not owned by the caller: describe them (in batches,
+	// per source region) to tell "shared or public" from "missing".
+	owned := map[string]bool{}
+	for region, ims := range inv.Owned {
+		for _, im := range ims {
+			owned[plan.SourceKey(region, im.ID)] = true
+		}
+	}
+	foreign := map[string][]string{}
+	for _, t := range targets {
+		k := plan.SourceKey(t.SourceRegion, t.SourceAFI)
+		if t.Selector == nil && !owned[k] && !contains(foreign[t.SourceRegion], t.SourceAFI) {
+			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
+		}
+	}
+	for region, ids := range foreign {
+		g.Go(func() error {
+			found, missing, err := r.c.Describe(ctx, region, ids)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range found {
+				inv.Foreign[plan.SourceKey(region, found[i].ID)] = plan.SourceInfo{Image: &found[i]}
+			}
+			for _, id := range missing {
+				inv.Foreign[plan.SourceKey(region, id)] = plan.SourceInfo{}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+func countImages(m map[string][]plan.Image) int {
+	n := 0
+	for _, v := range m {
+		n += len(v)
+	}
+	return n
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// initial turns a planned change into the target's starting result; for a
+// dry run that is also its final one.
+func (r *run) initial(ch plan.Change) *result {
+	res := &result{ch: ch, attempt: ch.Attempt, msg: ch.Reason}
+	if ch.Source != nil {
+		res.agfi = ch.Source.AGFI
+	}
+	if ch.Copy != nil {
+		res.copyID = ch.Copy.ID
+	}
+	switch ch.Action {
+	case plan.ActionNone:
+		res.status, res.msg = report.StatusInSync, ""
+		if ch.Copy != nil && ch.Copy.Tags[plan.TagSource] == "" {
+			res.msg = "found by AGFI; not tagged by afisync"
+		}
+	case plan.ActionWait:
+		res.status, res.pending = report.StatusCopying, true
+	case plan.ActionSkip:
+		res.status = report.StatusSkipped
+	case plan.ActionFail:
+		res.status = report.StatusFailed
+	case plan.ActionCopy, plan.ActionRetry:
+		res.status = report.StatusWouldCopy
+		if ch.Action == plan.ActionCopy {
+			res.msg = ""
+		} else {
+			res.msg = "retry: " + ch.Reason
+		}
+		if !r.o.DryRun {
+			res.copyID = ""
+		}
+	}
+	return res
+}
+
+// copyAll starts every copy the diff asked for, at most Concurrency at once.
+func (r *run) copyAll(ctx context.Context) {
+	var todo []*result
+	for _, res := range r.results {
+		if res.ch.Action == plan.ActionCopy || res.ch.Action == plan.ActionRetry {
+			todo = append(todo, res)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	r.log.Info("copying", "targets", len(todo), "concurrency", r.o.Concurrency)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.Concurrency)
+	for _, res := range todo {
+		if gctx.Err() != nil {
+			r.set(res, report.StatusFailed, "not started: "+cause(ctx, gctx))
+			continue
+		}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				r.set(res, report.StatusFailed, "not started: "+cause(ctx, gctx))
+				return nil
+			}
+			if err := r.copyOne(gctx, res); err != nil && r.o.FailFast {
+				return err
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// cause says why work stopped early.
+func cause(ctx, gctx context.Context) string {
+	if ctx.Err() != nil {
+		return "interrupted"
+	}
+	return "an earlier target failed and --fail-fast is set"
+}
+
+// copyOne makes one copy and tags it. The copy call is allowed to finish
+// after an interrupt (its ClientToken makes a rerun safe either way) and the
+// copy it made is always tagged.
+func (r *run) copyOne(ctx context.Context, res *result) error {
+	t := res.ch.Target
+	token := plan.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
+	id, err := r.c.Copy(context.WithoutCancel(ctx), afi.CopyInput{
+		SourceRegion: t.SourceRegion,
+		SourceAFI:    t.SourceAFI,
+		Region:       t.Region,
+		Name:         t.Name,
+		Description:  t.Description,
+		ClientToken:  token,
+	})
+	if err != nil {
+		r.set(res, report.StatusFailed, apiMessage(err))
+		return err
+	}
+	r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tagTimeout)
+	defer cancel()
+	terr := r.c.CreateTags(tctx, t.Region, []string{id}, r.copyTags(res))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.copyID, res.pending = id, true
+	res.status, res.msg = report.StatusCopying, ""
+	if res.ch.Action == plan.ActionRetry {
+		res.msg = "retry of " + res.ch.Reason
+	}
+	if terr != nil {
+		res.status, res.pending = report.StatusFailed, false
+		res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
+		return terr
+	}
+	return nil
+}
+
+// copyTags are the tags a copy gets right after CopyFpgaImage returns: the
+// source's own tags (when copy_source_tags), then the plan's, then the
+// management tags, later ones winning.
+func (r *run) copyTags(res *result) map[string]string {
+	t := res.ch.Target
+	tags := map[string]string{}
+	if t.CopySourceTags && res.ch.Source != nil {
+		for k, v := range res.ch.Source.Tags {
+			if !strings.HasPrefix(k, "aws:") && !strings.HasPrefix(k, "afisync:") {
+				tags[k] = v
+			}
+		}
+	}
+	for k, v := range t.Tags {
+		tags[k] = v
+	}
+	tags[plan.TagSource] = plan.SourceKey(t.SourceRegion, t.SourceAFI)
+	tags[plan.TagPlan] = r.p.Name
+	return tags
+}
+
+func (r *run) set(res *result, s report.Status, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.status, res.msg, res.pending = s, msg, false
+}
+
+// wait polls the pending copies, one batched DescribeFpgaImages per region
+// per round, until each is available or failed, or the deadline passes.
+// Copies that fail for a transient reason are copied again with the next
+// attempt's ClientToken, up to Retries new attempts.
+func (r *run) wait(ctx context.Context) {
+	deadline := r.o.Clock.Now().Add(r.o.Timeout)
+	interval := r.o.PollInterval
+	for {
+		byRegion := r.pendingByRegion()
+		if len(byRegion) == 0 {
+			return
+		}
+		now := r.o.Clock.Now()
+		if !now.Before(deadline) {
+			r.timeOut()
+			return
+		}
+		n := 0
+		for _, v := range byRegion {
+			n += len(v)
+		}
+		r.log.Info("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.String(), "deadline", deadline.Format(time.RFC3339))
+		if err := r.o.Clock.Sleep(ctx, min(interval, deadline.Sub(now))); err != nil {
+			r.interrupt()
+			return
+		}
+		interval = min(time.Duration(float64(interval)*PollFactor), r.o.PollMax)
+		var g errgroup.Group
+		for region, rs := range byRegion {
+			g.Go(func() error {
+				r.poll(ctx, region, rs)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		if ctx.Err() != nil {
+			r.interrupt()
+			return
+		}
+	}
+}
+
+func (r *run) pendingByRegion() map[string][]*result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := map[string][]*result{}
+	for _, res := range r.results {
+		if res.pending {
+			m[res.ch.Target.Region] = append(m[res.ch.Target.Region], res)
+		}
+	}
+	return m
+}
+
+// poll describes one region's pending copies in one call and settles each.
+func (r *run) poll(ctx context.Context, region string, rs []*result) {
+	ids := make([]string, len(rs))
+	for i, res := range rs {
+		ids[i] = res.copyID
+	}
+	sort.Strings(ids)
+	found, missing, err := r.c.Describe(ctx, region, ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("poll failed; will try again", "region", region, "err", apiMessage(err))
+		}
+		return
+	}
+	byID := map[string]*plan.Image{}
+	for i := range found {
+		byID[found[i].ID] = &found[i]
+	}
+	for _, res := range rs {
+		if contains(missing, res.copyID) {
+			r.set(res, report.StatusFailed, "copy "+res.copyID+" disappeared while afisync waited for it")
+			continue
+		}
+		im := byID[res.copyID]
+		if im == nil {
+			continue
+		}
+		switch im.State {
+		case plan.StateAvailable:
+			r.mu.Lock()
+			res.status, res.pending, res.msg = report.StatusCopied, false, ""
+			if im.AGFI != "" {
+				res.agfi = im.AGFI
+			}
+			r.mu.Unlock()
+		case plan.StateFailed, plan.StateUnavailable:
+			r.failed(ctx, res, im)
+		}
+	}
+}
+
+// failed handles a copy that ended failed: a transient failure gets a new
+// attempt while retries remain; anything else is final.
+func (r *run) failed(ctx context.Context, res *result, im *plan.Image) {
+	msg := im.Message
+	if msg == "" {
+		msg = "copy is " + im.State
+	}
+	if im.State != plan.StateFailed || !plan.TransientFailure(im.Message) {
+		r.set(res, report.StatusFailed, msg)
+		return
+	}
+	if res.attempt > r.o.Retries {
+		r.set(res, report.StatusFailed, fmt.Sprintf("gave up after %d attempts; last copy %s failed: %s", res.attempt, im.ID, msg))
+		return
+	}
+	if ctx.Err() != nil {
+		r.set(res, report.StatusFailed, "copy "+im.ID+" failed: "+msg+"; not retried: interrupted")
+		return
+	}
+	r.mu.Lock()
+	res.attempt++
+	res.ch.Action = plan.ActionRetry
+	res.ch.Reason = fmt.Sprintf("earlier copy %s failed: %s", im.ID, msg)
+	r.mu.Unlock()
+	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", msg)
+	_ = r.copyOne(ctx, res)
+}
+
+func (r *run) timeOut() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.results {
+		if res.pending {
+			res.status, res.pending = report.StatusTimedOut, false
+			res.msg = fmt.Sprintf("copy %s still pending after %s", res.copyID, r.o.Timeout)
+		}
+	}
+}
+
+func (r *run) interrupt() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.results {
+		if res.pending {
+			res.msg = "interrupted while waiting; the copy goes on in AWS"
+		}
+	}
+}
+
+func (res *result) target() report.Target {
+	t := res.ch.Target
+	rt := report.Target{
+		SourceAFI:    t.SourceAFI,
+		SourceRegion: t.SourceRegion,
+		AGFI:         res.agfi,
+		Region:       t.Region,
+		CopyAFI:      res.copyID,
+		Status:       res.status,
+		Message:      res.msg,
+		Attempts:     res.attempt,
+	}
+	if res.ch.Selector != nil {
+		rt.Selector = res.ch.Selector.String()
+	}
+	return rt
+}
+
+// apiMessage shortens an SDK error to what a person needs: the AWS error
+// code and message when there is one.
+func apiMessage(err error) string {
+	var ae interface {
+		ErrorCode() string
+		ErrorMessage() string
+	}
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}

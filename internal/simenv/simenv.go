@@ -1,0 +1,110 @@
+// Package simenv starts the in-process EC2 simulator behind `--simulate`:
+// an ec2sim on a loopback port, seeded with a plan's sources, and the AWS
+// configuration that points afisync at it.
+package simenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/plan"
+)
+
+// Simulated runs use short copies so that `sync --simulate --wait` finishes
+// in seconds, and poll accordingly.
+const (
+	CopyTime     = 3 * time.Second
+	Jitter       = 0.5
+	PollInterval = 500 * time.Millisecond
+	PollMax      = 2 * time.Second
+)
+
+// Env is a running simulator.
+type Env struct {
+	Sim      *ec2sim.Sim
+	Endpoint string // http://127.0.0.1:PORT
+	srv      *http.Server
+}
+
+// Start serves a new simulator on a loopback port and seeds it with every
+// explicit source AFI of p (available, owned by the caller) and, for each
+// selector, one AFI that it matches.
+func Start(p *plan.Plan) (*Env, error) {
+	sim := ec2sim.New(ec2sim.Options{CopyTime: CopyTime, Jitter: Jitter, Seed: 1})
+	if err := Seed(sim, p); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start the simulator: %w", err)
+	}
+	e := &Env{Sim: sim, Endpoint: "http://" + ln.Addr().String(), srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}}
+	go func() {
+		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			panic(err)
+		}
+	}()
+	return e, nil
+}
+
+// Config returns the AWS configuration that sends every call to the
+// simulator with static credentials.
+func (e *Env) Config() afi.Config {
+	return afi.Config{
+		Region:      "us-east-1",
+		EndpointURL: e.Endpoint,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIASIMULATED", "simulated", ""),
+	}
+}
+
+// Close stops the simulator.
+func (e *Env) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return e.srv.Shutdown(ctx)
+}
+
+// Seed adds p's sources to sim: each explicit source AFI, available and
+// owned by the simulator's default account, and one AFI matching each
+// selector.
+func Seed(sim *ec2sim.Sim, p *plan.Plan) error {
+	seen := map[string]bool{}
+	for i, e := range p.AFIs {
+		img := ec2sim.Image{Region: e.SourceRegion, State: "available"}
+		switch {
+		case e.ID != "":
+			if seen[plan.SourceKey(e.SourceRegion, e.ID)] {
+				continue
+			}
+			seen[plan.SourceKey(e.SourceRegion, e.ID)] = true
+			img.ID = e.ID
+			img.Name = e.Name
+			if img.Name == "" {
+				img.Name = "simulated-" + e.ID
+			}
+			img.Description = e.Description
+		case e.Select != nil:
+			img.Name = strings.NewReplacer("*", "sim", "?", "s").Replace(e.Select.Name)
+			if img.Name == "" {
+				img.Name = fmt.Sprintf("simulated-selector-%d", i+1)
+			}
+			img.Tags = map[string]string{}
+			for k, v := range e.Select.Tags {
+				img.Tags[k] = v
+			}
+		}
+		if _, err := sim.AddImage(img); err != nil {
+			return fmt.Errorf("seed the simulator with %s: %w", img.ID, err)
+		}
+	}
+	return nil
+}
