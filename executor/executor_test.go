@@ -257,9 +257,30 @@ func TestWaitUntilAvailable(t *testing.T) {
 	w := newWorld(t, ec2sim.Options{CopyTime: 25 * time.Minute, Jitter: 0.2, Seed: 7})
 	srcs := w.seed("us-east-1", 4)
 	regions := []string{"us-west-2", "eu-west-1", "eu-west-2"}
-	rep := w.run(context.Background(), mkPlan(t, srcs, regions, ""), executor.Options{Wait: true, PollInterval: time.Minute, PollMax: 5 * time.Minute})
+	var snaps []executor.Progress
+	rep := w.run(context.Background(), mkPlan(t, srcs, regions, ""), executor.Options{Wait: true, PollInterval: time.Minute, PollMax: 5 * time.Minute,
+		Progress: func(p executor.Progress) { snaps = append(snaps, p) }})
 	if got := statuses(rep); got[report.StatusCopied] != 12 {
 		t.Fatalf("after --wait: %v\n%s", got, text(rep))
+	}
+	phases := map[string]int{}
+	for _, p := range snaps {
+		phases[p.Phase]++
+	}
+	if phases[executor.PhaseInventory] != 1 || phases[executor.PhaseCopying] != 12 || phases[executor.PhaseWaiting] < 1 || phases[executor.PhaseDone] != 1 {
+		t.Errorf("progress phases = %v", phases)
+	}
+	if first := snaps[0]; len(first.Regions) != 3 || first.Regions[0].Region != "eu-west-1" || first.Regions[0].Other != 4 {
+		t.Errorf("first progress = %+v", first)
+	}
+	for _, p := range snaps {
+		if p.Phase == executor.PhaseWaiting && (p.Deadline.IsZero() || p.Regions[0].Pending == 0) {
+			t.Errorf("waiting progress without deadline or pending copies: %+v", p)
+			break
+		}
+	}
+	if last := snaps[len(snaps)-1]; last.Phase != executor.PhaseDone || last.Regions[2].Available != 4 || last.Regions[2].Total() != 4 {
+		t.Errorf("last progress = %+v", last)
 	}
 	for _, tg := range rep.Targets {
 		if !strings.HasPrefix(tg.AGFI, "agfi-") || !strings.HasPrefix(tg.CopyAFI, "afi-") || tg.Attempts != 1 {

@@ -47,6 +47,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Simulated marks the report as made against the simulator.
 	Simulated bool
+	// Progress, if set, receives a snapshot of the run whenever it changes.
+	// It is called from the run's goroutines, one call at a time, and must
+	// return quickly.
+	Progress func(Progress)
 }
 
 // Overrides are settings given on the command line; nil means "not given".

@@ -36,8 +36,13 @@ type run struct {
 		Warn(string, ...any)
 	}
 
+	started  time.Time
+	deadline time.Time // zero until --wait starts
+
 	mu      sync.Mutex
 	results []*result
+	// progressMu serialises calls to Options.Progress.
+	progressMu sync.Mutex
 }
 
 // result is the state of one target during a run.
@@ -53,7 +58,8 @@ type result struct {
 }
 
 func (r *run) do(ctx context.Context) (*report.Report, error) {
-	rep := &report.Report{Plan: r.p.Name, StartedAt: r.o.Clock.Now(), DryRun: r.o.DryRun, Simulated: r.o.Simulated}
+	r.started = r.o.Clock.Now()
+	rep := &report.Report{Plan: r.p.Name, StartedAt: r.started, DryRun: r.o.DryRun, Simulated: r.o.Simulated}
 	account, err := r.c.Account(ctx)
 	if err != nil {
 		return nil, err
@@ -69,6 +75,7 @@ func (r *run) do(ctx context.Context) (*report.Report, error) {
 	for _, ch := range d.Changes {
 		r.results = append(r.results, r.initial(ch))
 	}
+	r.progress(PhaseInventory)
 	if !r.o.DryRun {
 		r.copyAll(ctx)
 		if r.o.Wait {
@@ -83,6 +90,7 @@ func (r *run) do(ctx context.Context) (*report.Report, error) {
 	}
 	rep.FinishedAt = r.o.Clock.Now()
 	rep.Finish()
+	r.progress(PhaseDone)
 	return rep, nil
 }
 
@@ -230,7 +238,9 @@ func (r *run) copyAll(ctx context.Context) {
 				r.set(res, report.StatusFailed, "not started: "+cause(ctx, gctx))
 				return nil
 			}
-			if err := r.copyOne(gctx, res); err != nil && r.o.FailFast {
+			err := r.copyOne(gctx, res)
+			r.progress(PhaseCopying)
+			if err != nil && r.o.FailFast {
 				return err
 			}
 			return nil
@@ -317,6 +327,7 @@ func (r *run) set(res *result, s report.Status, msg string) {
 // attempt's ClientToken, up to Retries new attempts.
 func (r *run) wait(ctx context.Context) {
 	deadline := r.o.Clock.Now().Add(r.o.Timeout)
+	r.deadline = deadline
 	interval := r.o.PollInterval
 	for {
 		byRegion := r.pendingByRegion()
@@ -332,7 +343,8 @@ func (r *run) wait(ctx context.Context) {
 		for _, v := range byRegion {
 			n += len(v)
 		}
-		r.log.Info("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.String(), "deadline", deadline.Format(time.RFC3339))
+		r.progress(PhaseWaiting)
+		r.log.Info("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.Round(100*time.Millisecond).String(), "deadline", deadline.Format(time.RFC3339))
 		if err := r.o.Clock.Sleep(ctx, min(interval, deadline.Sub(now))); err != nil {
 			r.interrupt()
 			return
