@@ -38,6 +38,8 @@ type Options struct {
 	Wait        bool          // wait for copies to become available
 	DryRun      bool          // stop before the first mutating call
 	FailFast    bool          // cancel everything on the first failure
+	Prune       bool          // delete this plan's copies that the plan no longer lists
+	PrunePublic bool          // with Prune, also delete public copies
 
 	// PollInterval and PollMax shape --wait polling (0: defaults).
 	PollInterval, PollMax time.Duration

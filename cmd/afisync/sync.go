@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -23,6 +24,8 @@ type syncFlags struct {
 	concurrency  int
 	retries      int
 	failFast     bool
+	prune        bool
+	prunePublic  bool
 	output       string
 	reportFile   string
 	detailedExit bool
@@ -57,6 +60,8 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.IntVar(&f.concurrency, "concurrency", executor.DefaultConcurrency, "copies in flight at once (overrides settings.concurrency)")
 	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
+	fl.BoolVar(&f.prune, "prune", false, "delete copies tagged with this plan's name whose source and region the plan no longer lists")
+	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
 	return cmd
 }
 
@@ -116,6 +121,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		}
 		ov.Timeout = &f.timeout
 	}
+	if f.prunePublic && !f.prune {
+		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
+	}
 	logger, err := newLogger(c)
 	if err != nil {
 		return withCode(exitInvalid, err)
@@ -125,10 +133,12 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return err
 	}
 	opts := executor.Resolve(p, ov, executor.Options{
-		Wait:     f.wait,
-		DryRun:   f.dryRun,
-		FailFast: f.failFast,
-		Logger:   logger,
+		Wait:        f.wait,
+		DryRun:      f.dryRun,
+		FailFast:    f.failFast,
+		Prune:       f.prune,
+		PrunePublic: f.prunePublic,
+		Logger:      logger,
 	})
 
 	cfg := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL}
