@@ -41,6 +41,11 @@ type Defaults struct {
 	Tags           map[string]string // tags on every copy; entry tags win on the same key
 	CopySourceTags bool              // copies carry the source AFI's tags; true when not written
 	ShareWith      []string          // account IDs given load permission on every copy
+	// ShareWithGroups are load-permission groups; only "all" (public) exists
+	// and it is never implied: it must be written.
+	ShareWithGroups  []string
+	ExclusiveTags    bool // remove tags from copies that the plan does not list
+	ExclusiveSharing bool // remove load permissions that the plan does not list
 }
 
 // Settings are executor knobs from the plan; zero means "not set in the plan"
@@ -64,9 +69,14 @@ type Entry struct {
 	Tags           map[string]string // defaults.tags merged with the entry's tags (never nil)
 	CopySourceTags bool              // the entry's copy_source_tags, else the default's
 	ShareWith      []string          // the entry's share_with (replacing the default's), else the default's
-	Name           string            // empty: keep the source's name
-	Description    string            // empty: keep the source's description
-	Pos            Pos               // where the entry starts in the plan file
+	// ShareWithGroups, ExclusiveTags and ExclusiveSharing: the entry's value
+	// (share_with_groups replaces the default's), else the default's.
+	ShareWithGroups  []string
+	ExclusiveTags    bool
+	ExclusiveSharing bool
+	Name             string // empty: keep the source's name
+	Description      string // empty: keep the source's description
+	Pos              Pos    // where the entry starts in the plan file
 }
 
 // Selector picks every owned, available AFI in the source region whose name
@@ -95,7 +105,12 @@ type Target struct {
 	Tags           map[string]string // merged user tags, without management tags
 	CopySourceTags bool
 	ShareWith      []string
-	Name           string // empty: keep the source's name
-	Description    string // empty: keep the source's description
-	Entry          int    // index of the plan entry this target comes from
+	// ShareWithGroups are load-permission groups the copy is shared with
+	// (only "all", which makes it public).
+	ShareWithGroups  []string
+	ExclusiveTags    bool   // remove copy tags the plan does not list (never aws: or afisync: ones)
+	ExclusiveSharing bool   // remove load permissions the plan does not list
+	Name             string // empty: keep the source's name
+	Description      string // empty: keep the source's description
+	Entry            int    // index of the plan entry this target comes from
 }
