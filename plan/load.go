@@ -246,32 +246,38 @@ func kindName(n *yaml.Node) string {
 // Key sets for each mapping in the schema.
 var (
 	topKeys      = []string{"version", "name", "defaults", "settings", "afis"}
-	defaultsKeys = []string{"source_region", "regions", "tags", "copy_source_tags", "share_with"}
+	defaultsKeys = []string{"source_region", "regions", "tags", "copy_source_tags", "share_with",
+		"share_with_groups", "exclusive_tags", "exclusive_sharing"}
 	settingsKeys = []string{"concurrency", "retries", "timeout"}
-	entryKeys    = []string{"id", "select", "source_region", "regions", "tags", "copy_source_tags", "share_with", "name", "description"}
-	selectKeys   = []string{"name", "tags"}
-	allKeys      = []string{"version", "name", "defaults", "settings", "afis", "source_region", "regions", "tags",
-		"copy_source_tags", "share_with", "concurrency", "retries", "timeout", "id", "select", "description"}
+	entryKeys    = []string{"id", "select", "source_region", "regions", "tags", "copy_source_tags", "share_with",
+		"share_with_groups", "exclusive_tags", "exclusive_sharing", "name", "description"}
+	selectKeys = []string{"name", "tags"}
+	allKeys    = []string{"version", "name", "defaults", "settings", "afis", "source_region", "regions", "tags",
+		"copy_source_tags", "share_with", "share_with_groups", "exclusive_tags", "exclusive_sharing",
+		"concurrency", "retries", "timeout", "id", "select", "description"}
 )
 
 // keyHome says where a key belongs, for keys written in the wrong mapping.
 var keyHome = map[string]string{
-	"version":          "at the top level",
-	"name":             "at the top level (the plan's name) or on an entry under afis (the copies' name)",
-	"defaults":         "at the top level",
-	"settings":         "at the top level",
-	"afis":             "at the top level",
-	"source_region":    "under defaults or on an entry under afis",
-	"regions":          "under defaults or on an entry under afis",
-	"tags":             "under defaults or on an entry under afis",
-	"copy_source_tags": "under defaults or on an entry under afis",
-	"share_with":       "under defaults or on an entry under afis",
-	"concurrency":      "under settings",
-	"retries":          "under settings",
-	"timeout":          "under settings",
-	"id":               "on an entry under afis",
-	"select":           "on an entry under afis",
-	"description":      "on an entry under afis",
+	"version":           "at the top level",
+	"name":              "at the top level (the plan's name) or on an entry under afis (the copies' name)",
+	"defaults":          "at the top level",
+	"settings":          "at the top level",
+	"afis":              "at the top level",
+	"source_region":     "under defaults or on an entry under afis",
+	"regions":           "under defaults or on an entry under afis",
+	"tags":              "under defaults or on an entry under afis",
+	"copy_source_tags":  "under defaults or on an entry under afis",
+	"share_with":        "under defaults or on an entry under afis",
+	"share_with_groups": "under defaults or on an entry under afis",
+	"exclusive_tags":    "under defaults or on an entry under afis",
+	"exclusive_sharing": "under defaults or on an entry under afis",
+	"concurrency":       "under settings",
+	"retries":           "under settings",
+	"timeout":           "under settings",
+	"id":                "on an entry under afis",
+	"select":            "on an entry under afis",
+	"description":       "on an entry under afis",
 }
 
 // field is one key: value pair of a mapping.
@@ -493,6 +499,38 @@ func (ps *parser) accountList(f field, what string) ([]string, bool) {
 	return out, ok
 }
 
+// groupList reads share_with_groups: distinct load-permission groups, of
+// which EC2 has only "all" (public).
+func (ps *parser) groupList(f field, what string) ([]string, bool) {
+	// Only one group exists, so any item past the first is an error anyway;
+	// the bound only keeps an absurd list from flooding the output.
+	items, ok := ps.list(f, what, MaxAccounts, "[all]")
+	out := []string{}
+	seen := map[string]*yaml.Node{}
+	for _, it := range items {
+		it = resolve(it)
+		s, sok := ps.str(field{nil, it}, "a load-permission group")
+		if !sok {
+			ok = false
+			continue
+		}
+		if p := checkGroup(s); p != nil {
+			ps.problem(it, p)
+			ok = false
+			continue
+		}
+		if prev, dup := seen[s]; dup {
+			ps.at(it, fmt.Sprintf("group %s is listed twice in %s", quote(s), what),
+				fmt.Sprintf("it is already listed %s; remove one", earlier(prev, it)))
+			ok = false
+			continue
+		}
+		seen[s] = it
+		out = append(out, s)
+	}
+	return out, ok
+}
+
 // tagMap reads a tags mapping. Selector tags match source AFIs, so they may
 // use the "aws:" prefix; copy tags may not.
 func (ps *parser) tagMap(f field, what string, selector bool) (map[string]string, bool) {
@@ -574,6 +612,12 @@ type overrides struct {
 
 	share    []string
 	hasShare bool
+
+	groups    []string
+	hasGroups bool // share_with_groups is written, even as []
+
+	exclusiveTags    *bool // nil when not written (or not a boolean)
+	exclusiveSharing *bool
 }
 
 // overrides reads the shared keys of defaults or an entry. prefix qualifies
@@ -614,6 +658,20 @@ func (ps *parser) overrides(fs map[string]field, prefix string) overrides {
 	if f, ok := fs["share_with"]; ok {
 		o.hasShare = true
 		o.share, _ = ps.accountList(f, prefix+"share_with")
+	}
+	if f, ok := fs["share_with_groups"]; ok {
+		o.hasGroups = true
+		o.groups, _ = ps.groupList(f, prefix+"share_with_groups")
+	}
+	if f, ok := fs["exclusive_tags"]; ok {
+		if b, bok := ps.boolean(f, prefix+"exclusive_tags"); bok {
+			o.exclusiveTags = &b
+		}
+	}
+	if f, ok := fs["exclusive_sharing"]; ok {
+		if b, bok := ps.boolean(f, prefix+"exclusive_sharing"); bok {
+			o.exclusiveSharing = &b
+		}
 	}
 	return o
 }
@@ -667,6 +725,15 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 		}
 		if len(d.share) > 0 {
 			p.Defaults.ShareWith = d.share
+		}
+		if len(d.groups) > 0 {
+			p.Defaults.ShareWithGroups = d.groups
+		}
+		if d.exclusiveTags != nil {
+			p.Defaults.ExclusiveTags = *d.exclusiveTags
+		}
+		if d.exclusiveSharing != nil {
+			p.Defaults.ExclusiveSharing = *d.exclusiveSharing
 		}
 		if d.source != "" {
 			for _, r := range d.regions {
@@ -749,7 +816,8 @@ func (ps *parser) settings(fs map[string]field) Settings {
 func (ps *parser) entry(i int, n *yaml.Node, d *overrides, defs Defaults, ids, sels map[string]int) (Entry, bool) {
 	n = resolve(n)
 	where := fmt.Sprintf("afis entry %d", i+1)
-	e := Entry{Pos: posOf(n), CopySourceTags: defs.CopySourceTags}
+	e := Entry{Pos: posOf(n), CopySourceTags: defs.CopySourceTags,
+		ExclusiveTags: defs.ExclusiveTags, ExclusiveSharing: defs.ExclusiveSharing}
 	nerr := len(ps.errs)
 	fs := ps.fields(n, where, entryKeys)
 	if fs == nil {
@@ -898,6 +966,23 @@ func (ps *parser) entry(i int, n *yaml.Node, d *overrides, defs Defaults, ids, s
 	}
 	if len(e.ShareWith) == 0 {
 		e.ShareWith = nil
+	}
+	// Public sharing only where written: the entry's groups replace the
+	// defaults', and [] clears them.
+	switch {
+	case o.hasGroups:
+		e.ShareWithGroups = o.groups
+	case len(defs.ShareWithGroups) > 0:
+		e.ShareWithGroups = append([]string(nil), defs.ShareWithGroups...)
+	}
+	if len(e.ShareWithGroups) == 0 {
+		e.ShareWithGroups = nil
+	}
+	if o.exclusiveTags != nil {
+		e.ExclusiveTags = *o.exclusiveTags
+	}
+	if o.exclusiveSharing != nil {
+		e.ExclusiveSharing = *o.exclusiveSharing
 	}
 
 	if selOK && e.SourceRegion != "" {

@@ -224,6 +224,37 @@ afis: [{id: afi-0123456789abcdef0, copy_source_tags: true, share_with: []}, {id:
 					CopySourceTags: false, ShareWith: []string{"111122223333"}},
 			},
 		},
+		"public sharing and exclusive modes are off unless written": {
+			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2], share_with: ["111122223333"]}
+afis: [{id: afi-0123456789abcdef0}]`,
+			want: []plan.Entry{{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+				Tags: map[string]string{}, CopySourceTags: true, ShareWith: []string{"111122223333"}}},
+		},
+		"share_with_groups and exclusive modes: defaults apply, entries override": {
+			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2], share_with_groups: [all], exclusive_tags: true}
+afis:
+  - {id: afi-0123456789abcdef0}
+  - {id: afi-0fedcba9876543210, share_with_groups: [], exclusive_tags: false, exclusive_sharing: true}
+  - {id: afi-0a1b2c3d4e5f60718, exclusive_sharing: false}`,
+			want: []plan.Entry{
+				{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
+					CopySourceTags: true, ShareWithGroups: []string{"all"}, ExclusiveTags: true},
+				{ID: "afi-0fedcba9876543210", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
+					CopySourceTags: true, ExclusiveSharing: true},
+				{ID: "afi-0a1b2c3d4e5f60718", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
+					CopySourceTags: true, ShareWithGroups: []string{"all"}, ExclusiveTags: true},
+			},
+		},
+		"share_with_groups on an entry only": {
+			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2]}
+afis: [{id: afi-0123456789abcdef0, share_with_groups: [all]}, {id: afi-0fedcba9876543210}]`,
+			want: []plan.Entry{
+				{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
+					CopySourceTags: true, ShareWithGroups: []string{"all"}},
+				{ID: "afi-0fedcba9876543210", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
+					CopySourceTags: true},
+			},
+		},
 		"selector with name and description": {
 			yaml: head + `afis:
   - select: {name: "nic-*", tags: {release: 2026.11}}
@@ -264,6 +295,9 @@ afis: [{id: afi-0123456789abcdef0, source_region: us-east-1, regions: [us-west-2
 	if !p.Defaults.CopySourceTags {
 		t.Error("copy_source_tags must default to true when not written")
 	}
+	if p.Defaults.ShareWithGroups != nil || p.Defaults.ExclusiveTags || p.Defaults.ExclusiveSharing {
+		t.Errorf("share_with_groups, exclusive_tags, exclusive_sharing must be empty and false when not written: %+v", p.Defaults)
+	}
 
 	p, err = plan.Parse("s.yaml", []byte(`{version: 1, name: s, afis: [{id: afi-0123456789abcdef0, source_region: us-east-1, regions: [us-west-2]}]}`))
 	if err != nil {
@@ -277,14 +311,17 @@ afis: [{id: afi-0123456789abcdef0, source_region: us-east-1, regions: [us-west-2
 func TestTargetsOrderAndIsolation(t *testing.T) {
 	p, err := plan.Parse("t.yaml", []byte(`version: 1
 name: t
-defaults: {source_region: us-east-1, tags: {team: fpga}, share_with: ["111122223333"]}
+defaults: {source_region: us-east-1, tags: {team: fpga}, share_with: ["111122223333"], share_with_groups: [all], exclusive_sharing: true}
 afis:
   - id: afi-0fedcba9876543210
     regions: [eu-west-2, ap-southeast-2]
+    exclusive_tags: true
   - select: {name: "x-*"}
     regions: [us-west-2]
+    share_with_groups: []
   - id: afi-0123456789abcdef0
     regions: [eu-west-1]
+    exclusive_sharing: false
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -307,10 +344,27 @@ afis:
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
 	ts := p.Targets()
+	var modes []string
+	for _, tg := range ts {
+		modes = append(modes, fmt.Sprintf("groups=%v exclusive_tags=%v exclusive_sharing=%v", tg.ShareWithGroups, tg.ExclusiveTags, tg.ExclusiveSharing))
+	}
+	wantModes := []string{
+		"groups=[all] exclusive_tags=true exclusive_sharing=true",
+		"groups=[all] exclusive_tags=true exclusive_sharing=true",
+		"groups=[] exclusive_tags=false exclusive_sharing=true",
+		"groups=[all] exclusive_tags=false exclusive_sharing=false",
+	}
+	if diff := cmp.Diff(wantModes, modes); diff != "" {
+		t.Errorf("target sharing modes (-want +got):\n%s", diff)
+	}
 	ts[0].Tags["team"] = "changed"
 	ts[0].ShareWith[0] = "000000000000"
+	ts[0].ShareWithGroups[0] = "changed"
 	if ts[1].Tags["team"] != "fpga" || p.AFIs[0].Tags["team"] != "fpga" || p.AFIs[0].ShareWith[0] != "111122223333" {
 		t.Error("targets share tag maps or account slices with each other or with the plan")
+	}
+	if ts[1].ShareWithGroups[0] != "all" || p.AFIs[0].ShareWithGroups[0] != "all" || p.Defaults.ShareWithGroups[0] != "all" {
+		t.Error("targets share group slices with each other or with the plan")
 	}
 	for _, tg := range ts {
 		if _, ok := tg.Tags[plan.TagSource]; ok {
@@ -376,6 +430,30 @@ func TestParseErrors(t *testing.T) {
 		"typo of a key that belongs elsewhere": {
 			yaml: "version: 1\nname: x\ndefaults: {source_region: us-east-1, regions: [us-west-2], retires: 3}\nafis:\n" + entry(0),
 			want: `x.yaml:3:60: unknown key "retires" in defaults; did you mean "retries"? it belongs under settings`,
+		},
+		"bad load-permission group": {
+			yaml: head + "afis:\n" + entry(0) + "    share_with_groups: [public]\n",
+			want: `x.yaml:6:25: unknown load-permission group "public"; the only load-permission group is "all" (public)`,
+		},
+		"duplicate load-permission group": {
+			yaml: head + "afis:\n" + entry(0) + "    share_with_groups:\n      - all\n      - all\n",
+			want: `x.yaml:8:9: group "all" is listed twice in share_with_groups; it is already listed at line 7; remove one`,
+		},
+		"non-boolean exclusive_tags": {
+			yaml: head + "afis:\n" + entry(0) + "    exclusive_tags: \"true\"\n",
+			want: `x.yaml:6:21: exclusive_tags must be true or false, got the text "true"; write true or false without quotes`,
+		},
+		"non-boolean defaults.exclusive_sharing": {
+			yaml: "version: 1\nname: x\ndefaults: {source_region: us-east-1, regions: [us-west-2], exclusive_sharing: yes please}\nafis:\n" + entry(0),
+			want: `x.yaml:3:79: defaults.exclusive_sharing must be true or false, got the text "yes please"; write true or false without quotes`,
+		},
+		"new key suggestion": {
+			yaml: head + "afis:\n" + entry(0) + "    share_with_group: [all]\n",
+			want: `x.yaml:6:5: unknown key "share_with_group" in afis entry 1; did you mean "share_with_groups"?`,
+		},
+		"new key misplaced": {
+			yaml: head + "exclusive_tags: true\nafis:\n" + entry(0),
+			want: `x.yaml:4:1: unknown key "exclusive_tags" in the plan; "exclusive_tags" belongs under defaults or on an entry under afis`,
 		},
 		"huge value is shortened in messages": {
 			yaml: head + "afis:\n  - id: afi-" + strings.Repeat("z", 10000) + "\n",

@@ -13,7 +13,8 @@ import (
 
 // Targets expands the plan into one Target per entry and destination region,
 // in entry order and then in region order as written. Each target gets its
-// own copy of the merged tags and accounts, so callers may modify them.
+// own copy of the merged tags, accounts and groups, so callers may modify
+// them.
 // Management tags (TagSource, TagPlan) are not included; the executor adds
 // them. Selector targets keep the selector for the caller to resolve.
 func (p *Plan) Targets() []Target {
@@ -21,14 +22,16 @@ func (p *Plan) Targets() []Target {
 	for i, e := range p.AFIs {
 		for _, r := range e.Regions {
 			t := Target{
-				SourceRegion:   e.SourceRegion,
-				SourceAFI:      e.ID,
-				Region:         r,
-				Tags:           make(map[string]string, len(e.Tags)),
-				CopySourceTags: e.CopySourceTags,
-				Name:           e.Name,
-				Description:    e.Description,
-				Entry:          i,
+				SourceRegion:     e.SourceRegion,
+				SourceAFI:        e.ID,
+				Region:           r,
+				Tags:             make(map[string]string, len(e.Tags)),
+				CopySourceTags:   e.CopySourceTags,
+				ExclusiveTags:    e.ExclusiveTags,
+				ExclusiveSharing: e.ExclusiveSharing,
+				Name:             e.Name,
+				Description:      e.Description,
+				Entry:            i,
 			}
 			if e.Select != nil {
 				sel := *e.Select
@@ -46,6 +49,9 @@ func (p *Plan) Targets() []Target {
 			if len(e.ShareWith) > 0 {
 				t.ShareWith = append([]string(nil), e.ShareWith...)
 			}
+			if len(e.ShareWithGroups) > 0 {
+				t.ShareWithGroups = append([]string(nil), e.ShareWithGroups...)
+			}
 			out = append(out, t)
 		}
 	}
@@ -54,9 +60,14 @@ func (p *Plan) Targets() []Target {
 
 // EffectiveYAML renders the plan with the defaults merged into every entry:
 // each entry states its source region, regions, tags, copy_source_tags and
-// share_with explicitly. The defaults block and the settings the plan wrote
-// are kept for reference. Parse reads the output back to an equal Plan
-// (apart from File and entry positions).
+// share_with explicitly. To keep the output of plans that do not use them
+// unchanged, share_with_groups, exclusive_tags and exclusive_sharing appear
+// only where they matter: in defaults when non-empty or true, and on an
+// entry when its value or the default's is non-empty or true (so an entry
+// that clears public sharing or turns an exclusive mode off says so). The
+// defaults block and the settings the plan wrote are kept for reference.
+// Parse reads the output back to an equal Plan (apart from File and entry
+// positions).
 func (p *Plan) EffectiveYAML() ([]byte, error) {
 	root := mapping()
 	root.HeadComment = "Effective plan: every entry below already includes the defaults.\n" +
@@ -77,6 +88,15 @@ func (p *Plan) EffectiveYAML() ([]byte, error) {
 	addPair(d, "copy_source_tags", boolNode(p.Defaults.CopySourceTags))
 	if len(p.Defaults.ShareWith) > 0 {
 		addPair(d, "share_with", strList(p.Defaults.ShareWith))
+	}
+	if len(p.Defaults.ShareWithGroups) > 0 {
+		addPair(d, "share_with_groups", strList(p.Defaults.ShareWithGroups))
+	}
+	if p.Defaults.ExclusiveTags {
+		addPair(d, "exclusive_tags", boolNode(true))
+	}
+	if p.Defaults.ExclusiveSharing {
+		addPair(d, "exclusive_sharing", boolNode(true))
 	}
 	addPair(root, "defaults", d)
 
@@ -115,6 +135,15 @@ func (p *Plan) EffectiveYAML() ([]byte, error) {
 		addPair(m, "tags", tagsNode(e.Tags))
 		addPair(m, "copy_source_tags", boolNode(e.CopySourceTags))
 		addPair(m, "share_with", strList(e.ShareWith))
+		if len(e.ShareWithGroups) > 0 || len(p.Defaults.ShareWithGroups) > 0 {
+			addPair(m, "share_with_groups", strList(e.ShareWithGroups))
+		}
+		if e.ExclusiveTags || p.Defaults.ExclusiveTags {
+			addPair(m, "exclusive_tags", boolNode(e.ExclusiveTags))
+		}
+		if e.ExclusiveSharing || p.Defaults.ExclusiveSharing {
+			addPair(m, "exclusive_sharing", boolNode(e.ExclusiveSharing))
+		}
 		if e.Name != "" {
 			addPair(m, "name", strNode(e.Name))
 		}
