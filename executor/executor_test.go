@@ -192,15 +192,15 @@ func TestSyncCopiesMissingThenNothing(t *testing.T) {
 	}
 
 	rep := w.run(context.Background(), p, executor.Options{})
-	if got := statuses(rep); got[report.StatusCopying] != 5 || got[report.StatusInSync] != 1 {
+	if got := statuses(rep); got[report.StatusCopying] != 5 || got[report.StatusAdopted] != 1 {
 		t.Fatalf("first sync: %v\n%s", got, text(rep))
 	}
 	st := w.sim.Stats()
 	if n := st.Count("CopyFpgaImage", "", "ok"); n != 5 {
 		t.Errorf("first sync made %d copies, want 5", n)
 	}
-	if n := st.Count("CreateTags", "", "ok"); n != 5 {
-		t.Errorf("first sync made %d CreateTags calls, want 5 (one per copy)", n)
+	if n := st.Count("CreateTags", "", "ok"); n != 6 {
+		t.Errorf("first sync made %d CreateTags calls, want 6 (one per copy, one to adopt)", n)
 	}
 	// Tags: management + plan defaults + source tags.
 	for _, c := range w.copies(srcs[1], "eu-west-1") {
@@ -274,7 +274,11 @@ func TestWaitUntilAvailable(t *testing.T) {
 		t.Errorf("first progress = %+v", first)
 	}
 	for _, p := range snaps {
-		if p.Phase == executor.PhaseWaiting && (p.Deadline.IsZero() || p.Regions[0].Pending == 0) {
+		pending := 0
+		for _, r := range p.Regions {
+			pending += r.Pending
+		}
+		if p.Phase == executor.PhaseWaiting && (p.Deadline.IsZero() || pending == 0) {
 			t.Errorf("waiting progress without deadline or pending copies: %+v", p)
 			break
 		}

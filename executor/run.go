@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -55,6 +54,8 @@ type result struct {
 	attempt int
 	// pending is set while a copy of this target is pending in AWS.
 	pending bool
+	// prune is set on results that stand for a copy to delete.
+	prune *plan.Prune
 }
 
 func (r *run) do(ctx context.Context) (*report.Report, error) {
@@ -70,14 +71,32 @@ func (r *run) do(ctx context.Context) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := plan.Diff(targets, inv, plan.DiffOptions{Retries: r.o.Retries})
+	dopt := plan.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune}
+	d := plan.Diff(targets, inv, dopt)
+	permErrs := map[string]string{}
+	if len(d.NeedPermissions) > 0 {
+		// Sharing needs the copies' load permissions: look them up and
+		// plan again.
+		permErrs = r.loadPermissions(ctx, inv, d.NeedPermissions)
+		d = plan.Diff(targets, inv, dopt)
+	}
 	rep.Warnings = d.Warnings
 	for _, ch := range d.Changes {
-		r.results = append(r.results, r.initial(ch))
+		res := r.initial(ch)
+		if ch.Copy != nil && permErrs[plan.SourceKey(ch.Copy.Region, ch.Copy.ID)] != "" {
+			res.status, res.msg = report.StatusFailed, permErrs[plan.SourceKey(ch.Copy.Region, ch.Copy.ID)]
+			res.ch.Action = plan.ActionFail
+		}
+		r.results = append(r.results, res)
+	}
+	for i := range d.Prunes {
+		r.results = append(r.results, r.initialPrune(&d.Prunes[i]))
 	}
 	r.progress(PhaseInventory)
 	if !r.o.DryRun {
 		r.copyAll(ctx)
+		r.updateAll(ctx)
+		r.pruneAll(ctx)
 		if r.o.Wait {
 			r.wait(ctx)
 		}
@@ -103,12 +122,29 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 		regions[t.SourceRegion] = true
 		regions[t.Region] = true
 	}
-	inv := &plan.Inventory{Account: account, Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{}}
+	// With --prune, copies may sit in regions the plan no longer names:
+	// walk every region the account has enabled.
+	extra := map[string]bool{}
+	if r.o.Prune {
+		all, err := r.c.Regions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, region := range all {
+			if !regions[region] {
+				regions[region], extra[region] = true, true
+			}
+		}
+	}
+	inv := &plan.Inventory{Account: account, Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{}, LoadPermissions: map[string]*plan.LoadPermissions{}}
 	var mu sync.Mutex
 	var g errgroup.Group
 	for region := range regions {
 		g.Go(func() error {
 			ims, err := r.c.ListOwned(ctx, region)
+			if err != nil && extra[region] && afi.ErrorCode(err) == "InvalidAction" {
+				return nil // a region without FPGA support holds no AFIs
+			}
 			if err != nil {
 				return err
 			}
@@ -200,6 +236,10 @@ func (r *run) initial(ch plan.Change) *result {
 		res.status = report.StatusSkipped
 	case plan.ActionFail:
 		res.status = report.StatusFailed
+	case plan.ActionUpdate:
+		res.status = report.StatusWouldUpdate
+	case plan.ActionAdopt:
+		res.status = report.StatusWouldAdopt
 	case plan.ActionCopy, plan.ActionRetry:
 		res.status = report.StatusWouldCopy
 		if ch.Action == plan.ActionCopy {
@@ -257,62 +297,56 @@ func cause(ctx, gctx context.Context) string {
 	return "an earlier target failed and --fail-fast is set"
 }
 
+// maxStaleTokens bounds how often copyOne moves to the next attempt because
+// a ClientToken led to a copy that has since been deleted.
+const maxStaleTokens = 5
+
 // copyOne makes one copy and tags it. The copy call is allowed to finish
 // after an interrupt (its ClientToken makes a rerun safe either way) and the
 // copy it made is always tagged.
 func (r *run) copyOne(ctx context.Context, res *result) error {
 	t := res.ch.Target
-	token := plan.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
-	id, err := r.c.Copy(context.WithoutCancel(ctx), afi.CopyInput{
-		SourceRegion: t.SourceRegion,
-		SourceAFI:    t.SourceAFI,
-		Region:       t.Region,
-		Name:         t.Name,
-		Description:  t.Description,
-		ClientToken:  token,
-	})
-	if err != nil {
-		r.set(res, report.StatusFailed, apiMessage(err))
-		return err
-	}
-	r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
-	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tagTimeout)
-	defer cancel()
-	terr := r.c.CreateTags(tctx, t.Region, []string{id}, r.copyTags(res))
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res.copyID, res.pending = id, true
-	res.status, res.msg = report.StatusCopying, ""
-	if res.ch.Action == plan.ActionRetry {
-		res.msg = "retry of " + res.ch.Reason
-	}
-	if terr != nil {
-		res.status, res.pending = report.StatusFailed, false
-		res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
-		return terr
-	}
-	return nil
-}
-
-// copyTags are the tags a copy gets right after CopyFpgaImage returns: the
-// source's own tags (when copy_source_tags), then the plan's, then the
-// management tags, later ones winning.
-func (r *run) copyTags(res *result) map[string]string {
-	t := res.ch.Target
-	tags := map[string]string{}
-	if t.CopySourceTags && res.ch.Source != nil {
-		for k, v := range res.ch.Source.Tags {
-			if !strings.HasPrefix(k, "aws:") && !strings.HasPrefix(k, "afisync:") {
-				tags[k] = v
-			}
+	tags := plan.DesiredTags(t, res.ch.Source, r.p.Name)
+	for stale := 0; ; stale++ {
+		token := plan.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
+		id, err := r.c.Copy(context.WithoutCancel(ctx), afi.CopyInput{
+			SourceRegion: t.SourceRegion,
+			SourceAFI:    t.SourceAFI,
+			Region:       t.Region,
+			Name:         t.Name,
+			Description:  t.Description,
+			ClientToken:  token,
+		})
+		if err != nil {
+			r.set(res, report.StatusFailed, apiMessage(err))
+			return err
 		}
+		r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tagTimeout)
+		terr := r.c.CreateTags(tctx, t.Region, []string{id}, tags)
+		cancel()
+		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" && stale < maxStaleTokens {
+			// EC2 remembered this attempt's token, but the copy it made
+			// was deleted since (by hand, or by --prune): the next
+			// attempt's token makes a new copy.
+			r.log.Info("copy for this token was deleted; trying the next attempt", "copy", id, "attempt", res.attempt)
+			res.attempt++
+			continue
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		res.copyID, res.pending = id, true
+		res.status, res.msg = report.StatusCopying, ""
+		if res.ch.Action == plan.ActionRetry {
+			res.msg = "retry: " + res.ch.Reason
+		}
+		if terr != nil {
+			res.status, res.pending = report.StatusFailed, false
+			res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
+			return terr
+		}
+		return nil
 	}
-	for k, v := range t.Tags {
-		tags[k] = v
-	}
-	tags[plan.TagSource] = plan.SourceKey(t.SourceRegion, t.SourceAFI)
-	tags[plan.TagPlan] = r.p.Name
-	return tags
 }
 
 func (r *run) set(res *result, s report.Status, msg string) {
@@ -391,6 +425,7 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 		}
 		return
 	}
+	var ready []update
 	byID := map[string]*plan.Image{}
 	for i := range found {
 		byID[found[i].ID] = &found[i]
@@ -412,9 +447,25 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 				res.agfi = im.AGFI
 			}
 			r.mu.Unlock()
+			// Now that it is available, the copy can be shared (AWS
+			// refuses load permissions on pending AFIs). A pending copy
+			// has none yet.
+			if us := plan.Converge(res.ch.Target, res.ch.Source, im, &plan.LoadPermissions{}, r.p.Name); len(us) > 0 {
+				ready = append(ready, update{res: res, region: region, id: im.ID, updates: us})
+			}
 		case plan.StateFailed, plan.StateUnavailable:
 			r.failed(ctx, res, im)
 		}
+	}
+	for res, err := range r.apply(ctx, ready) {
+		r.set(res, report.StatusFailed, "copy "+res.copyID+" is available but could not be converged: "+apiMessage(err))
+	}
+	for _, u := range ready {
+		r.mu.Lock()
+		if u.res.status == report.StatusCopied {
+			u.res.msg = u.updates.String()
+		}
+		r.mu.Unlock()
 	}
 }
 

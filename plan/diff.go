@@ -52,6 +52,10 @@ type Inventory struct {
 	// region, keyed by SourceKey(region, id). A key with a nil Image means
 	// the source does not exist.
 	Foreign map[string]SourceInfo
+	// LoadPermissions holds the load permissions of copies that were looked
+	// up, keyed by SourceKey(region, copy-id). Diff asks for them through
+	// DiffResult.NeedPermissions.
+	LoadPermissions map[string]*LoadPermissions
 }
 
 // SourceKey is the key of a source AFI in Inventory.Foreign and the value of
@@ -69,6 +73,13 @@ const (
 	ActionRetry Action = "retry" // our earlier copy failed for a transient reason: copy again
 	ActionSkip  Action = "skip"  // the source cannot be copied (missing, not owned, not available)
 	ActionFail  Action = "fail"  // our earlier copy failed for a reason a retry will not cure
+	// ActionUpdate: the copy is available but its tags, name, description or
+	// sharing differ from the plan (Change.Updates says how).
+	ActionUpdate Action = "update"
+	// ActionAdopt: an available copy with the source's AGFI that afisync
+	// did not make; it gets the management tags (and the plan's attributes)
+	// so that later runs manage it.
+	ActionAdopt Action = "adopt"
 )
 
 // Change is the planned action for one concrete target.
@@ -87,6 +98,8 @@ type Change struct {
 	Attempt int
 	// Selector is the selector that produced this target, if any.
 	Selector *Selector
+	// Updates lists the attribute changes of ActionUpdate and ActionAdopt.
+	Updates Updates
 }
 
 // DiffResult is Diff's answer: one change per concrete target, in the order
@@ -94,6 +107,22 @@ type Change struct {
 type DiffResult struct {
 	Changes  []Change
 	Warnings []string
+	// NeedPermissions lists available copies whose sharing Diff could not
+	// judge without their load permissions: look them up, put them in
+	// Inventory.LoadPermissions and call Diff again.
+	NeedPermissions []Image
+	// Prunes lists this plan's copies that the plan no longer asks for (with
+	// DiffOptions.Prune).
+	Prunes []Prune
+}
+
+// Prune is a copy afisync made for this plan that the plan no longer lists
+// (or a failed copy of a target that is now satisfied).
+type Prune struct {
+	Copy         Image
+	SourceRegion string
+	SourceAFI    string
+	Reason       string
 }
 
 // DiffOptions tune Diff.
@@ -101,6 +130,10 @@ type DiffOptions struct {
 	// Retries is how many new attempts a target gets after copies of it
 	// failed for a transient reason (so at most Retries+1 failed copies).
 	Retries int
+	// PlanName is the plan's name: the afisync:plan tag value.
+	PlanName string
+	// Prune asks for DiffResult.Prunes.
+	Prune bool
 }
 
 // Diff compares desired targets (from Plan.Targets) with the inventory and
@@ -120,8 +153,12 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 			return
 		}
 		seen[key] = true
-		c := diffOne(t, src, srcErr, idx, opt)
+		c := diffOne(t, src, srcErr, idx, inv, opt)
 		c.Selector = sel
+		if c.Copy != nil && (c.Action == ActionNone || c.Action == ActionUpdate || c.Action == ActionAdopt) &&
+			NeedsLoadPermissions(c.Target) && inv.LoadPermissions[SourceKey(c.Copy.Region, c.Copy.ID)] == nil {
+			res.NeedPermissions = append(res.NeedPermissions, *c.Copy)
+		}
 		res.Changes = append(res.Changes, c)
 	}
 	// Explicit entries first, so that an explicit entry wins over a
@@ -151,16 +188,57 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 			ct := t
 			ct.SourceAFI = m.ID
 			ct.Selector = nil
-			if ct.Name == "" {
-				ct.Name = m.Name
-			}
 			add(ct, t.Selector, m, "")
 		}
+	}
+	if opt.Prune {
+		res.Prunes = prunes(res.Changes, idx, opt.PlanName)
 	}
 	return res
 }
 
-func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, opt DiffOptions) Change {
+// prunes finds this plan's copies whose (source, region) no plan target
+// names any more, and failed copies of targets that now have an available
+// copy. It never names a source of any target, nor an AFI without this
+// plan's tag.
+func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
+	byKey := map[string]*Change{}
+	sources := map[string]bool{}
+	for i := range changes {
+		c := &changes[i]
+		byKey[SourceKey(c.Target.SourceRegion, c.Target.SourceAFI)+"→"+c.Target.Region] = c
+		sources[SourceKey(c.Target.SourceRegion, c.Target.SourceAFI)] = true
+	}
+	var out []Prune
+	regions := make([]string, 0, len(idx.sorted))
+	for r := range idx.sorted {
+		regions = append(regions, r)
+	}
+	sort.Strings(regions)
+	for _, region := range regions {
+		for _, im := range idx.sorted[region] {
+			src := im.Tags[TagSource]
+			if im.Tags[TagPlan] != planName || src == "" || sources[SourceKey(region, im.ID)] {
+				continue
+			}
+			srcRegion, srcAFI, _ := strings.Cut(src, "/")
+			p := Prune{Copy: *im, SourceRegion: srcRegion, SourceAFI: srcAFI}
+			c := byKey[src+"→"+region]
+			switch {
+			case c == nil:
+				p.Reason = "the plan no longer copies " + src + " to " + region
+			case im.State == StateFailed && c.Copy != nil && c.Copy.State == StateAvailable:
+				p.Reason = "failed copy; " + c.Copy.ID + " is available"
+			default:
+				continue
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inventory, opt DiffOptions) Change {
 	c := Change{Target: t, Source: src}
 	if srcErr != "" {
 		c.Action, c.Reason = ActionSkip, srcErr
@@ -184,18 +262,24 @@ func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, opt DiffO
 	c.Attempt = len(failed) + 1
 	if live != nil {
 		c.Copy = live
-		if live.State == StateAvailable {
+		if live.State != StateAvailable {
+			c.Action, c.Reason = ActionWait, "copy "+live.ID+" is pending"
+			return c
+		}
+		c.Updates = Converge(t, src, live, inv.LoadPermissions[SourceKey(live.Region, live.ID)], opt.PlanName)
+		if len(c.Updates) == 0 {
 			c.Action, c.Reason = ActionNone, "copy "+live.ID+" is available"
 		} else {
-			c.Action, c.Reason = ActionWait, "copy "+live.ID+" is pending"
+			c.Action, c.Reason = ActionUpdate, c.Updates.String()
 		}
 		return c
 	}
 	if src.AGFI != "" {
 		for _, im := range idx.byAGFI[t.Region][src.AGFI] {
 			if im.State == StateAvailable {
-				c.Action, c.Copy, c.Attempt = ActionNone, im, 0
-				c.Reason = "copy " + im.ID + " (same AGFI, not made by afisync) is available"
+				c.Action, c.Copy, c.Attempt = ActionAdopt, im, 0
+				c.Updates = Converge(t, src, im, inv.LoadPermissions[SourceKey(im.Region, im.ID)], opt.PlanName)
+				c.Reason = "adopt " + im.ID + " (same AGFI, not made by afisync): " + c.Updates.String()
 				return c
 			}
 		}

@@ -17,7 +17,7 @@ func srcImage() Image {
 }
 
 func tagged(id, state, msg string) Image {
-	return Image{ID: id, Region: "us-west-2", OwnerID: acct, State: state, Message: msg,
+	return Image{ID: id, Region: "us-west-2", OwnerID: acct, State: state, Message: msg, Name: "nic",
 		Tags: map[string]string{TagSource: "us-east-1/" + src, TagPlan: "p"}}
 }
 
@@ -49,8 +49,8 @@ func TestDiff(t *testing.T) {
 			wantAction: ActionFail, wantAttempt: 1, wantReason: "INVALID_STATE"},
 		{name: "retries exhausted", retries: 1, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient), tagged("afi-2", StateFailed, transient)}},
 			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 failed copies"},
-		{name: "found by AGFI", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable}}},
-			wantAction: ActionNone, wantAttempt: 0, wantCopy: "afi-9", wantReason: "not made by afisync"},
+		{name: "found by AGFI is adopted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable, Name: "nic"}}},
+			wantAction: ActionAdopt, wantAttempt: 0, wantCopy: "afi-9", wantReason: "adopt afi-9 (same AGFI, not made by afisync): + tag afisync:plan=p, + tag afisync:source=us-east-1/" + src},
 		{name: "pending copy by AGFI is not counted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", Region: "us-west-2", OwnerID: acct, State: StatePending}}},
 			wantAction: ActionCopy, wantAttempt: 1},
 		{name: "source missing", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {}},
@@ -70,7 +70,7 @@ func TestDiff(t *testing.T) {
 			for r, ims := range tc.owned {
 				inv.Owned[r] = ims
 			}
-			res := Diff([]Target{target}, inv, DiffOptions{Retries: tc.retries})
+			res := Diff([]Target{target}, inv, DiffOptions{Retries: tc.retries, PlanName: "p"})
 			if len(res.Changes) != 1 {
 				t.Fatalf("got %d changes, want 1", len(res.Changes))
 			}
@@ -121,7 +121,7 @@ func TestDiffSelectors(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	want := []string{"afi-b>eu-west-1:copy:explicit", "afi-a>eu-west-1:copy:release-2026.11-nic:sel"}
+	want := []string{"afi-b>eu-west-1:copy:explicit", "afi-a>eu-west-1:copy::sel"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("changes = %v, want %v", got, want)
 	}
@@ -165,5 +165,104 @@ func TestTransientFailure(t *testing.T) {
 		if got := TransientFailure(msg); got != want {
 			t.Errorf("TransientFailure(%q) = %v, want %v", msg, got, want)
 		}
+	}
+}
+
+func TestDiffConverge(t *testing.T) {
+	copyOf := func(tags map[string]string, public bool) Image {
+		all := map[string]string{TagSource: "us-east-1/" + src, TagPlan: "p"}
+		for k, v := range tags {
+			all[k] = v
+		}
+		return Image{ID: "afi-1", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable, Name: "nic", Tags: all, Public: public}
+	}
+	tests := []struct {
+		name      string
+		target    Target
+		copy      Image
+		perms     *LoadPermissions
+		want      string // Updates.String(); "" = in sync
+		wantPerms bool   // Diff asks for the copy's load permissions
+	}{
+		{name: "in sync", target: Target{Tags: map[string]string{"team": "fpga"}}, copy: copyOf(map[string]string{"team": "fpga", "extra": "kept"}, false)},
+		{name: "tag added and changed, foreign tag kept",
+			target: Target{Tags: map[string]string{"team": "fpga", "env": "prod"}},
+			copy:   copyOf(map[string]string{"env": "dev", "owner": "alice"}, false),
+			want:   "~ tag env=dev→prod, + tag team=fpga"},
+		{name: "source tags copied", target: Target{CopySourceTags: true}, copy: copyOf(nil, false), want: "+ tag team=fpga"},
+		{name: "exclusive tags remove foreign ones but never aws: or afisync:",
+			target: Target{Tags: map[string]string{"team": "fpga"}, ExclusiveTags: true},
+			copy:   copyOf(map[string]string{"team": "fpga", "owner": "alice", "aws:cloudformation:stack": "x"}, false),
+			want:   "- tag owner"},
+		{name: "name and description from the plan", target: Target{Name: "nic-v3", Description: "NIC"}, copy: copyOf(nil, false),
+			want: `~ name "nic"→"nic-v3", ~ description ""→"NIC"`},
+		{name: "plan name wins over source name", target: Target{Name: "nic"}, copy: copyOf(nil, false)},
+		{name: "share with accounts: unknown permissions are asked for", target: Target{ShareWith: []string{other}}, copy: copyOf(nil, false), wantPerms: true},
+		{name: "share with accounts", target: Target{ShareWith: []string{other, acct}}, copy: copyOf(nil, false),
+			perms: &LoadPermissions{Users: []string{acct, "999988887777"}}, want: "+ share " + other},
+		{name: "exclusive sharing", target: Target{ShareWith: []string{other}, ExclusiveSharing: true}, copy: copyOf(nil, true),
+			perms: &LoadPermissions{Users: []string{"999988887777"}, Groups: []string{GroupAll}}, want: "- share all, + share " + other + ", - share 999988887777"},
+		{name: "public only when written", target: Target{ShareWithGroups: []string{GroupAll}}, copy: copyOf(nil, false), want: "+ share all"},
+		{name: "public copy left public without exclusive_sharing", target: Target{}, copy: copyOf(nil, true)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := tc.target
+			tg.SourceRegion, tg.SourceAFI, tg.Region = "us-east-1", src, "us-west-2"
+			inv := &Inventory{Account: acct, Owned: map[string][]Image{"us-east-1": {srcImage()}, "us-west-2": {tc.copy}}}
+			if tc.perms != nil {
+				inv.LoadPermissions = map[string]*LoadPermissions{"us-west-2/afi-1": tc.perms}
+			}
+			res := Diff([]Target{tg}, inv, DiffOptions{PlanName: "p"})
+			c := res.Changes[0]
+			if got := c.Updates.String(); got != tc.want {
+				t.Errorf("updates = %q, want %q", got, tc.want)
+			}
+			wantAction := ActionUpdate
+			if tc.want == "" {
+				wantAction = ActionNone
+			}
+			if c.Action != wantAction {
+				t.Errorf("action = %s, want %s", c.Action, wantAction)
+			}
+			if got := len(res.NeedPermissions) == 1; got != tc.wantPerms {
+				t.Errorf("asks for load permissions: %v, want %v", got, tc.wantPerms)
+			}
+		})
+	}
+}
+
+func TestDiffPrunes(t *testing.T) {
+	mine := func(id, region, source, state string) Image {
+		return Image{ID: id, Region: region, OwnerID: acct, State: state, Tags: map[string]string{TagSource: source, TagPlan: "p"}}
+	}
+	owned := map[string][]Image{
+		"us-east-1": {srcImage(),
+			// A copy of ours that is also a source of the plan: never pruned.
+			mine("afi-0000000000000000a", "us-east-1", "us-west-2/afi-0000000000000000b", StateAvailable)},
+		"us-west-2": {
+			mine("afi-1", "us-west-2", "us-east-1/"+src, StateAvailable),
+			mine("afi-2", "us-west-2", "us-east-1/"+src, StateFailed), // failed, target satisfied
+			mine("afi-3", "us-west-2", "us-east-1/afi-0ffffffffffffffff", StateAvailable),
+			{ID: "afi-4", Region: "us-west-2", State: StateAvailable, Tags: map[string]string{TagSource: "us-east-1/afi-0ffffffffffffffff", TagPlan: "other-plan"}},
+			{ID: "afi-5", Region: "us-west-2", State: StateAvailable}, // untagged
+		},
+		"eu-west-1": {mine("afi-6", "eu-west-1", "us-east-1/"+src, StatePending)}, // region dropped from the plan
+	}
+	targets := []Target{
+		{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"},
+		{SourceRegion: "us-east-1", SourceAFI: "afi-0000000000000000a", Region: "us-west-2"},
+	}
+	res := Diff(targets, &Inventory{Account: acct, Owned: owned}, DiffOptions{PlanName: "p", Prune: true})
+	var got []string
+	for _, p := range res.Prunes {
+		got = append(got, p.Copy.ID+":"+p.SourceAFI)
+	}
+	want := []string{"afi-6:" + src, "afi-2:" + src, "afi-3:afi-0ffffffffffffffff"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("prunes = %v, want %v", got, want)
+	}
+	if res := Diff(targets, &Inventory{Account: acct, Owned: owned}, DiffOptions{PlanName: "p"}); len(res.Prunes) != 0 {
+		t.Errorf("prunes without DiffOptions.Prune: %v", res.Prunes)
 	}
 }

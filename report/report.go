@@ -26,10 +26,12 @@ const (
 	StatusSkipped     Status = "skipped"      // the source cannot be copied (missing, not owned, not available)
 	StatusCopied      Status = "copied"       // a copy was made (or seen through) and is available
 	StatusCopying     Status = "copying"      // a copy is pending (without --wait, success)
-	StatusUpdated     Status = "updated"      // tags or sharing were converged
+	StatusUpdated     Status = "updated"      // tags, name, description or sharing were converged
+	StatusAdopted     Status = "adopted"      // a copy made by others now carries afisync's management tags
 	StatusPruned      Status = "pruned"       // a copy no longer in the plan was deleted
 	StatusWouldCopy   Status = "would-copy"   // dry run: sync would copy
-	StatusWouldUpdate Status = "would-update" // dry run: sync would update tags or sharing
+	StatusWouldUpdate Status = "would-update" // dry run: sync would update tags, name, description or sharing
+	StatusWouldAdopt  Status = "would-adopt"  // dry run: sync would adopt a copy made by others
 	StatusWouldPrune  Status = "would-prune"  // dry run: sync --prune would delete
 	StatusInSync      Status = "in-sync"      // nothing to do
 )
@@ -37,8 +39,8 @@ const (
 // Statuses lists every status in summary order.
 var Statuses = []Status{
 	StatusFailed, StatusTimedOut, StatusSkipped, StatusCopied, StatusCopying,
-	StatusUpdated, StatusPruned, StatusWouldCopy, StatusWouldUpdate,
-	StatusWouldPrune, StatusInSync,
+	StatusUpdated, StatusAdopted, StatusPruned, StatusWouldCopy, StatusWouldUpdate,
+	StatusWouldAdopt, StatusWouldPrune, StatusInSync,
 }
 
 // Bad reports whether the status means the plan is not satisfied.
@@ -48,7 +50,7 @@ func (s Status) Bad() bool {
 
 // Pending reports whether the status is a change a sync would make (dry run).
 func (s Status) Pending() bool {
-	return s == StatusWouldCopy || s == StatusWouldUpdate || s == StatusWouldPrune
+	return s == StatusWouldCopy || s == StatusWouldUpdate || s == StatusWouldAdopt || s == StatusWouldPrune
 }
 
 // Report is the outcome of one diff or sync.

@@ -102,6 +102,7 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 		newValidateCmd(c),
 		newDiffCmd(c),
 		newSyncCmd(c),
+		newPreflightCmd(c),
 		newSimCmd(c),
 	)
 	return root

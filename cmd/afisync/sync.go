@@ -148,7 +148,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 			return withCode(exitFailed, err)
 		}
 		defer env.Close()
-		fmt.Fprintf(c.stderr, "*** SIMULATED: talking to an in-process EC2 simulator at %s, not to AWS. Nothing real is copied. ***\n", env.Endpoint)
+		simBanner(c, env)
 		cfg = env.Config()
 		opts.Simulated = true
 		opts.PollInterval, opts.PollMax = simenv.PollInterval, simenv.PollMax
@@ -189,4 +189,10 @@ func newLogger(c *cli) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(c.stderr, ho)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
+}
+
+// simBanner says loudly, on stderr so that -o json stays clean, that the run
+// is simulated.
+func simBanner(c *cli, env *simenv.Env) {
+	fmt.Fprintf(c.stderr, "*** SIMULATED: talking to an in-process EC2 simulator at %s, not to AWS. Nothing real is copied. ***\n", env.Endpoint)
 }

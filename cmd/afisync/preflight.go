@@ -1,0 +1,79 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/internal/simenv"
+	"github.com/afisync/afisync/report"
+)
+
+func newPreflightCmd(c *cli) *cobra.Command {
+	var (
+		planFile string
+		output   string
+		prune    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "preflight --plan FILE [--prune]",
+		Short: "Check, with DryRun calls, that AWS will allow every call sync needs",
+		Long: `preflight asks EC2, with DryRun=true, whether each mutating call that a sync
+of the plan may need is allowed, in every destination region:
+CopyFpgaImage and CreateTags always; ModifyFpgaImageAttribute when the plan
+shares copies or sets names or descriptions; DeleteTags with exclusive_tags;
+DeleteFpgaImage and ResetFpgaImageAttribute with --prune. Nothing changes in
+AWS.
+
+Exit codes: 0 every call would be allowed (or could not be judged: see
+"unknown"); 1 at least one call would be denied (UnauthorizedOperation) or
+an AWS error; 3 invalid plan or command line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			format, err := report.ParseFormat(output)
+			if err != nil {
+				return withCode(exitInvalid, err)
+			}
+			logger, err := newLogger(c)
+			if err != nil {
+				return withCode(exitInvalid, err)
+			}
+			p, err := loadPlanFlag(c, planFile)
+			if err != nil {
+				return err
+			}
+			opts := executor.Resolve(p, executor.Overrides{}, executor.Options{Prune: prune, Logger: logger})
+			cfg := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL}
+			if c.simulate {
+				env, err := simenv.Start(p)
+				if err != nil {
+					return withCode(exitFailed, err)
+				}
+				defer env.Close()
+				simBanner(c, env)
+				cfg, opts.Simulated = env.Config(), true
+			}
+			client, err := afi.New(ctx, cfg)
+			if err != nil {
+				return withCode(exitFailed, err)
+			}
+			pf, err := executor.Preflight(ctx, client, p, opts)
+			if err != nil {
+				return withCode(exitFailed, err)
+			}
+			if err := pf.Write(c.stdout, format); err != nil {
+				return withCode(exitFailed, err)
+			}
+			if code := pf.ExitCode(); code != exitOK {
+				return withCode(code, nil)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&planFile, "plan", "", "plan file (YAML); - reads standard input")
+	fl.StringVarP(&output, "output", "o", string(report.FormatText), "output format: text, json or markdown")
+	fl.BoolVar(&prune, "prune", false, "also check the calls sync --prune makes")
+	return cmd
+}

@@ -1,0 +1,223 @@
+package executor
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/report"
+)
+
+// update is a set of attribute changes for one copy.
+type update struct {
+	res     *result
+	region  string
+	id      string
+	updates plan.Updates
+}
+
+// op is one AWS call that applies (part of) the updates of one or more
+// copies.
+type op struct {
+	res []*result
+	do  func(context.Context) error
+}
+
+// apply makes the calls that carry out a set of updates, batching where AWS
+// allows: one CreateTags for every copy in a region that needs the same tags
+// (likewise DeleteTags), one ModifyFpgaImageAttribute per copy for all its
+// sharing changes, one per name or description. It returns the first error
+// of each result whose updates did not all apply.
+func (r *run) apply(ctx context.Context, us []update) map[*result]error {
+	var ops []op
+	type group struct {
+		region string
+		ids    []string
+		res    []*result
+		tags   map[string]string
+		keys   []string
+	}
+	tagGroups := map[string]*group{}
+	untagGroups := map[string]*group{}
+	var order []string // keys of both maps in first-seen order
+	for _, u := range us {
+		adds := map[string]string{}
+		var removes []string
+		var sh afi.Sharing
+		for _, x := range u.updates {
+			switch x.Kind {
+			case plan.UpdateTag:
+				adds[x.Key] = x.Value
+			case plan.UpdateUntag:
+				removes = append(removes, x.Key)
+			case plan.UpdateShare:
+				if x.Group {
+					sh.AddGroups = append(sh.AddGroups, x.Key)
+				} else {
+					sh.AddUsers = append(sh.AddUsers, x.Key)
+				}
+			case plan.UpdateUnshare:
+				if x.Group {
+					sh.RemoveGroups = append(sh.RemoveGroups, x.Key)
+				} else {
+					sh.RemoveUsers = append(sh.RemoveUsers, x.Key)
+				}
+			case plan.UpdateName:
+				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetName(ctx, u.region, u.id, x.Value) }})
+			case plan.UpdateDescription:
+				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetDescription(ctx, u.region, u.id, x.Value) }})
+			}
+		}
+		if !sh.Empty() {
+			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.ModifySharing(ctx, u.region, u.id, sh) }})
+		}
+		if len(adds) > 0 {
+			k := "tag\x00" + u.region + "\x00" + canonical(adds)
+			g := tagGroups[k]
+			if g == nil {
+				g = &group{region: u.region, tags: adds}
+				tagGroups[k] = g
+				order = append(order, k)
+			}
+			g.ids, g.res = append(g.ids, u.id), append(g.res, u.res)
+		}
+		if len(removes) > 0 {
+			sort.Strings(removes)
+			k := "untag\x00" + u.region + "\x00" + strings.Join(removes, "\x00")
+			g := untagGroups[k]
+			if g == nil {
+				g = &group{region: u.region, keys: removes}
+				untagGroups[k] = g
+				order = append(order, k)
+			}
+			g.ids, g.res = append(g.ids, u.id), append(g.res, u.res)
+		}
+	}
+	for _, k := range order {
+		g, untag := tagGroups[k], false
+		if g == nil {
+			g, untag = untagGroups[k], true
+		}
+		for start := 0; start < len(g.ids); start += afi.MaxTagResources {
+			end := min(start+afi.MaxTagResources, len(g.ids))
+			ids, res := g.ids[start:end], g.res[start:end]
+			if untag {
+				ops = append(ops, op{res, func(ctx context.Context) error { return r.c.DeleteTags(ctx, g.region, ids, g.keys) }})
+			} else {
+				ops = append(ops, op{res, func(ctx context.Context) error { return r.c.CreateTags(ctx, g.region, ids, g.tags) }})
+			}
+		}
+	}
+
+	var mu sync.Mutex
+	errs := map[*result]error{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.Concurrency)
+	for _, o := range ops {
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil
+			}
+			if err := o.do(context.WithoutCancel(gctx)); err != nil {
+				mu.Lock()
+				for _, res := range o.res {
+					if errs[res] == nil {
+						errs[res] = err
+					}
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if ctx.Err() != nil {
+		// Interrupted before every call was made: say so for the copies
+		// whose calls did not run.
+		for _, o := range ops {
+			for _, res := range o.res {
+				if errs[res] == nil {
+					errs[res] = ctx.Err()
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// canonical renders a tag map in a stable order, as a grouping key.
+func canonical(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(m[k])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// updateAll converges the attributes of every available copy the diff found
+// out of line with the plan, and adopts copies made by others.
+func (r *run) updateAll(ctx context.Context) {
+	var us []update
+	for _, res := range r.results {
+		if res.ch.Action == plan.ActionUpdate || res.ch.Action == plan.ActionAdopt {
+			us = append(us, update{res: res, region: res.ch.Copy.Region, id: res.ch.Copy.ID, updates: res.ch.Updates})
+		}
+	}
+	if len(us) == 0 {
+		return
+	}
+	r.log.Info("updating", "copies", len(us))
+	errs := r.apply(ctx, us)
+	for _, u := range us {
+		if err := errs[u.res]; err != nil {
+			r.set(u.res, report.StatusFailed, "update "+u.id+" ("+u.updates.String()+"): "+apiMessage(err))
+			continue
+		}
+		s := report.StatusUpdated
+		if u.res.ch.Action == plan.ActionAdopt {
+			s = report.StatusAdopted
+		}
+		r.set(u.res, s, u.updates.String())
+	}
+	r.progress(PhaseCopying)
+}
+
+// loadPermissions looks up the load permissions of copies whose sharing the
+// diff must judge, at most Concurrency at once, into inv. It returns a
+// message for each copy (keyed like Inventory.LoadPermissions) whose lookup
+// failed.
+func (r *run) loadPermissions(ctx context.Context, inv *plan.Inventory, copies []plan.Image) map[string]string {
+	var mu sync.Mutex
+	failed := map[string]string{}
+	var g errgroup.Group
+	g.SetLimit(r.o.Concurrency)
+	for _, cp := range copies {
+		g.Go(func() error {
+			lp, err := r.c.LoadPermissions(ctx, cp.Region, cp.ID)
+			mu.Lock()
+			defer mu.Unlock()
+			k := plan.SourceKey(cp.Region, cp.ID)
+			if err != nil {
+				failed[k] = "could not read the load permissions of " + cp.ID + ": " + apiMessage(err)
+				return nil
+			}
+			inv.LoadPermissions[k] = lp
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return failed
+}

@@ -1,0 +1,106 @@
+package executor
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/report"
+)
+
+// Preflight asks EC2, with DryRun=true, whether each mutating call that
+// syncing plan p may need is allowed, per destination region: CopyFpgaImage
+// and CreateTags always; ModifyFpgaImageAttribute when the plan shares
+// copies or sets names or descriptions; DeleteTags with exclusive_tags;
+// DeleteFpgaImage and ResetFpgaImageAttribute with Options.Prune. Nothing
+// changes in AWS. Learning the account and listing AFIs also prove
+// sts:GetCallerIdentity and ec2:DescribeFpgaImages.
+func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*report.Preflight, error) {
+	o.fill()
+	r := &run{c: c, p: p, o: o, log: o.Logger}
+	account, err := c.Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	targets := p.Targets()
+	inv, err := r.inventory(ctx, account, targets)
+	if err != nil {
+		return nil, err
+	}
+	type need struct {
+		actions map[string]bool
+		source  plan.Target // a target into this region, for CopyFpgaImage
+	}
+	needs := map[string]*need{}
+	for _, t := range targets {
+		n := needs[t.Region]
+		if n == nil {
+			n = &need{actions: map[string]bool{afi.ActionCopy: true, afi.ActionTag: true}, source: t}
+			needs[t.Region] = n
+		}
+		if n.source.SourceAFI == "" && t.SourceAFI != "" {
+			n.source = t
+		}
+		if len(t.ShareWith) > 0 || len(t.ShareWithGroups) > 0 || t.ExclusiveSharing || t.Name != "" || t.Description != "" {
+			n.actions[afi.ActionModify] = true
+		}
+		if t.ExclusiveTags {
+			n.actions[afi.ActionUntag] = true
+		}
+		if o.Prune {
+			n.actions[afi.ActionDelete] = true
+			n.actions[afi.ActionReset] = true
+		}
+	}
+	// Selector targets have no source AFI until sync resolves them: use one
+	// that the selector matches now, if any.
+	d := plan.Diff(targets, inv, plan.DiffOptions{PlanName: p.Name})
+	for _, ch := range d.Changes {
+		if n := needs[ch.Target.Region]; n != nil && n.source.SourceAFI == "" {
+			n.source = ch.Target
+		}
+	}
+	pf := &report.Preflight{Plan: p.Name, Account: account, Simulated: o.Simulated}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(o.Concurrency)
+	for region, n := range needs {
+		// Calls on an existing AFI name one the caller owns in the region
+		// if there is one; else the source's ID, which EC2 may not know
+		// there (then the answer is "unknown").
+		subject := n.source.SourceAFI
+		if ims := inv.Owned[region]; len(ims) > 0 {
+			subject = ims[0].ID
+		}
+		for action := range n.actions {
+			id, src := subject, ""
+			if action == afi.ActionCopy {
+				id, src = n.source.SourceAFI, n.source.SourceRegion
+			}
+			g.Go(func() error {
+				ck := report.Check{Region: region, Action: action, AFI: id, Result: report.CheckAllowed}
+				switch {
+				case id == "":
+					ck.Result, ck.Message = report.CheckUnknown, "no AFI to name in the call (the selector matches nothing yet)"
+				default:
+					if err := c.DryRun(ctx, region, action, id, src); err != nil {
+						ck.Result, ck.Message = report.CheckUnknown, apiMessage(err)
+						if afi.ErrorCode(err) == "UnauthorizedOperation" {
+							ck.Result = report.CheckDenied
+						}
+					}
+				}
+				mu.Lock()
+				pf.Checks = append(pf.Checks, ck)
+				mu.Unlock()
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	pf.Sort()
+	return pf, nil
+}

@@ -1,0 +1,224 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// GroupAll is the only load-permission group: everyone (public).
+const GroupAll = "all"
+
+// LoadPermissions are the accounts and groups an AFI is shared with
+// (DescribeFpgaImageAttribute loadPermission).
+type LoadPermissions struct {
+	Users  []string
+	Groups []string
+}
+
+// UpdateKind names what an Update changes.
+type UpdateKind string
+
+// The kinds of attribute change Diff plans on an existing copy.
+const (
+	UpdateTag         UpdateKind = "tag"         // add or change a tag
+	UpdateUntag       UpdateKind = "untag"       // remove a tag (exclusive_tags)
+	UpdateShare       UpdateKind = "share"       // add a load permission (account or group)
+	UpdateUnshare     UpdateKind = "unshare"     // remove one (exclusive_sharing)
+	UpdateName        UpdateKind = "name"        // set the copy's name
+	UpdateDescription UpdateKind = "description" // set the copy's description
+)
+
+// Update is one attribute change on one copy.
+type Update struct {
+	Kind  UpdateKind
+	Key   string // tag key; for share/unshare the account ID or group
+	Value string // new tag value, name or description
+	Old   string // previous tag value, name or description ("" if none)
+	Group bool   // share/unshare: Key is a group, not an account
+}
+
+// String renders an update the way a diff shows it: "+ tag team=fpga",
+// "~ tag team=old→fpga", "- tag x", "+ share 111122223333", "- share all",
+// `~ name "a"→"b"`.
+func (u Update) String() string {
+	switch u.Kind {
+	case UpdateTag:
+		if u.Old != "" {
+			return fmt.Sprintf("~ tag %s=%s→%s", u.Key, u.Old, u.Value)
+		}
+		return fmt.Sprintf("+ tag %s=%s", u.Key, u.Value)
+	case UpdateUntag:
+		return fmt.Sprintf("- tag %s", u.Key)
+	case UpdateShare:
+		return "+ share " + u.Key
+	case UpdateUnshare:
+		return "- share " + u.Key
+	case UpdateName, UpdateDescription:
+		return fmt.Sprintf("~ %s %q→%q", u.Kind, u.Old, u.Value)
+	}
+	return string(u.Kind)
+}
+
+// Updates is a list of attribute changes.
+type Updates []Update
+
+// String joins the updates with ", ".
+func (us Updates) String() string {
+	parts := make([]string, len(us))
+	for i, u := range us {
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Of returns the updates of one kind.
+func (us Updates) Of(k UpdateKind) Updates {
+	var out Updates
+	for _, u := range us {
+		if u.Kind == k {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// NeedsLoadPermissions reports whether converging a target's sharing needs
+// the copy's current load permissions (DescribeFpgaImageAttribute): when it
+// shares with accounts, or removes permissions the plan does not list.
+// Public sharing alone can be judged from DescribeFpgaImages' public flag.
+func NeedsLoadPermissions(t Target) bool {
+	return len(t.ShareWith) > 0 || t.ExclusiveSharing
+}
+
+// DesiredTags are the tags a copy of t must carry: the source's own tags
+// (when copy_source_tags; never aws: or afisync: ones), then the plan's,
+// then the management tags, later ones winning.
+func DesiredTags(t Target, src *Image, planName string) map[string]string {
+	tags := map[string]string{}
+	if t.CopySourceTags && src != nil {
+		for k, v := range src.Tags {
+			if !reservedTag(k) {
+				tags[k] = v
+			}
+		}
+	}
+	for k, v := range t.Tags {
+		tags[k] = v
+	}
+	tags[TagSource] = SourceKey(t.SourceRegion, t.SourceAFI)
+	tags[TagPlan] = planName
+	return tags
+}
+
+// reservedTag reports tag keys a plan can neither copy nor remove: AWS's own
+// and afisync's management tags.
+func reservedTag(k string) bool {
+	lk := strings.ToLower(k)
+	return strings.HasPrefix(lk, "aws:") || strings.HasPrefix(lk, "afisync:")
+}
+
+// Converge lists the attribute changes that bring an available copy in line
+// with its target: tags, name and description, and load permissions. perms
+// is the copy's current load permissions, or nil when they were not looked
+// up (then only public sharing, which DescribeFpgaImages shows, is judged).
+// Changes are additive unless the target says exclusive_tags or
+// exclusive_sharing. The result is sorted for stable output.
+func Converge(t Target, src, cp *Image, perms *LoadPermissions, planName string) Updates {
+	var us Updates
+	want := DesiredTags(t, src, planName)
+	for _, k := range sortedKeys(want) {
+		if old, ok := cp.Tags[k]; !ok || old != want[k] {
+			us = append(us, Update{Kind: UpdateTag, Key: k, Value: want[k], Old: old})
+		}
+	}
+	if t.ExclusiveTags {
+		for _, k := range sortedKeys(cp.Tags) {
+			if _, ok := want[k]; !ok && !reservedTag(k) {
+				us = append(us, Update{Kind: UpdateUntag, Key: k, Old: cp.Tags[k]})
+			}
+		}
+	}
+	if name := nonEmpty(t.Name, srcField(src, func(s *Image) string { return s.Name })); name != "" && name != cp.Name {
+		us = append(us, Update{Kind: UpdateName, Value: name, Old: cp.Name})
+	}
+	if d := nonEmpty(t.Description, srcField(src, func(s *Image) string { return s.Description })); d != "" && d != cp.Description {
+		us = append(us, Update{Kind: UpdateDescription, Value: d, Old: cp.Description})
+	}
+	us = append(us, convergeSharing(t, cp, perms)...)
+	return us
+}
+
+func convergeSharing(t Target, cp *Image, perms *LoadPermissions) Updates {
+	var us Updates
+	public := cp.Public
+	if perms != nil {
+		public = public || slices.Contains(perms.Groups, GroupAll)
+	}
+	wantPublic := slices.Contains(t.ShareWithGroups, GroupAll)
+	if wantPublic && !public {
+		us = append(us, Update{Kind: UpdateShare, Key: GroupAll, Group: true})
+	}
+	if !wantPublic && public && t.ExclusiveSharing {
+		us = append(us, Update{Kind: UpdateUnshare, Key: GroupAll, Group: true})
+	}
+	if perms == nil {
+		return us
+	}
+	for _, a := range sortedUnique(t.ShareWith) {
+		if !slices.Contains(perms.Users, a) {
+			us = append(us, Update{Kind: UpdateShare, Key: a})
+		}
+	}
+	if t.ExclusiveSharing {
+		for _, a := range sortedUnique(perms.Users) {
+			if !slices.Contains(t.ShareWith, a) {
+				us = append(us, Update{Kind: UpdateUnshare, Key: a})
+			}
+		}
+	}
+	return us
+}
+
+// InitialSharing is what a brand-new copy (shared with no one) needs once it
+// is available.
+func InitialSharing(t Target) Updates {
+	return convergeSharing(t, &Image{}, &LoadPermissions{})
+}
+
+func srcField(src *Image, f func(*Image) string) string {
+	if src == nil {
+		return ""
+	}
+	return f(src)
+}
+
+func nonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedUnique(xs []string) []string {
+	out := append([]string(nil), xs...)
+	sort.Strings(out)
+	n := 0
+	for i, x := range out {
+		if i == 0 || x != out[n-1] {
+			out[n] = x
+			n++
+		}
+	}
+	return out[:n]
+}
