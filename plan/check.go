@@ -103,19 +103,15 @@ func checkAccount(id string) *problem {
 		`an AWS account ID is exactly 12 digits, written quoted like "111122223333"`}
 }
 
-// groupAll is the only load-permission group EC2 has: everyone, which makes
-// an AFI public.
-const groupAll = "all"
-
 // checkGroup explains what is wrong with a share_with_groups value.
 func checkGroup(g string) *problem {
-	if g == groupAll {
+	if g == GroupAll {
 		return nil
 	}
 	msg := fmt.Sprintf("unknown load-permission group %s", quote(g))
 	hint := `the only load-permission group is "all" (public)`
 	switch {
-	case strings.EqualFold(g, groupAll):
+	case strings.EqualFold(g, GroupAll):
 		hint += "; write it in lower case"
 	case ValidAccountID(g):
 		hint += "; list account IDs under share_with"
