@@ -178,6 +178,18 @@ func (r *Report) writeJSON(w io.Writer) error {
 
 func source(t Target) string { return t.SourceRegion + "/" + t.SourceAFI }
 
+// note is the message column of the text and Markdown reports: the message,
+// and the selector that matched the source, if any.
+func note(t Target) string {
+	if t.Selector == "" {
+		return t.Message
+	}
+	if t.Message == "" {
+		return "selected by " + t.Selector
+	}
+	return t.Message + " (selected by " + t.Selector + ")"
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -218,7 +230,7 @@ func (r *Report) writeText(w io.Writer) error {
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SOURCE\tREGION\tSTATUS\tCOPY\tMESSAGE")
 		for _, t := range r.Targets {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, t.Status, dash(t.CopyAFI), t.Message)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, t.Status, dash(t.CopyAFI), note(t))
 		}
 		tw.Flush()
 	}
@@ -248,7 +260,7 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 		fmt.Fprintln(&b, "|---|---|---|---|---|")
 		for _, t := range r.Targets {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", source(t), t.Region, t.Status,
-				mdEscape(dash(t.CopyAFI)), mdEscape(t.Message))
+				mdEscape(dash(t.CopyAFI)), mdEscape(note(t)))
 		}
 	}
 	if len(r.Warnings) > 0 {
