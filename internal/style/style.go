@@ -1,0 +1,195 @@
+// Package style formats afisync's human output: durations, clock times and
+// sizes in short human form, and status words in colour — only on
+// terminals, and never when NO_COLOR or --no-color asks for plain text.
+package style
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/afisync/afisync/report"
+)
+
+// IsTerminal reports whether w is a terminal (a file descriptor that
+// isatty recognises). Buffers, pipes and files are not.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// ColorEnabled reports whether output to w may be coloured: w is a
+// terminal, noColor (the --no-color flag) is unset, NO_COLOR is unset or
+// empty (https://no-color.org), and TERM is not "dumb". getenv is
+// os.Getenv outside tests.
+func ColorEnabled(w io.Writer, noColor bool, getenv func(string) string) bool {
+	if noColor || getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	return IsTerminal(w)
+}
+
+// Duration renders d the way a person reads it: "350ms", "3.2s", "42s",
+// "2m3s", "1h5m". Below ten seconds it keeps tenths, below an hour whole
+// seconds, from an hour on whole minutes; trailing zero units are dropped.
+func Duration(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	var s string
+	switch {
+	case d == 0:
+		s = "0s"
+	case d < time.Second:
+		s = d.Round(time.Millisecond).String()
+	case d < 10*time.Second:
+		s = d.Round(100 * time.Millisecond).String()
+	case d < time.Hour:
+		s = trimZeroUnits(d.Round(time.Second).String())
+	default:
+		s = trimZeroUnits(d.Round(time.Minute).String())
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// trimZeroUnits turns "1h5m0s" into "1h5m" and "2m0s" into "2m".
+func trimZeroUnits(s string) string {
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// Clock renders t as a local wall-clock time with its zone, "03:00:00Z" in
+// UTC or "05:00:00+02:00" elsewhere: enough for times within the day of a
+// run.
+func Clock(t time.Time) string { return t.Local().Format("15:04:05Z07:00") }
+
+// Timestamp renders t as local RFC 3339, "2026-11-25T03:00:00Z".
+func Timestamp(t time.Time) string { return t.Local().Format(time.RFC3339) }
+
+// Bytes renders a size with binary prefixes: "512 B", "1.5 KiB", "3.0 MiB".
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// SGR colour codes used by Palette.
+const (
+	red     = "\x1b[31m"
+	green   = "\x1b[32m"
+	yellow  = "\x1b[33m"
+	blue    = "\x1b[34m"
+	magenta = "\x1b[35m"
+	cyan    = "\x1b[36m"
+	dim     = "\x1b[2m"
+	bold    = "\x1b[1m"
+	reset   = "\x1b[0m"
+)
+
+// Palette colours words when On is set and returns them unchanged
+// otherwise, so that callers never branch on colour themselves.
+type Palette struct{ On bool }
+
+func (p Palette) wrap(code, s string) string {
+	if !p.On || s == "" {
+		return s
+	}
+	return code + s + reset
+}
+
+// Red colours s red (failures).
+func (p Palette) Red(s string) string { return p.wrap(red, s) }
+
+// Green colours s green (success).
+func (p Palette) Green(s string) string { return p.wrap(green, s) }
+
+// Yellow colours s yellow (in flight, pending changes).
+func (p Palette) Yellow(s string) string { return p.wrap(yellow, s) }
+
+// Dim renders s faint (nothing to do).
+func (p Palette) Dim(s string) string { return p.wrap(dim, s) }
+
+// Bold renders s bold (headings).
+func (p Palette) Bold(s string) string { return p.wrap(bold, s) }
+
+// statusColors maps each report status to its colour: red for what fails a
+// run, green for what succeeded, yellow/cyan for work in flight or pending.
+var statusColors = map[report.Status]string{
+	report.StatusFailed:      red,
+	report.StatusTimedOut:    red,
+	report.StatusSkipped:     magenta,
+	report.StatusCopied:      green,
+	report.StatusUpdated:     green,
+	report.StatusPruned:      blue,
+	report.StatusCopying:     cyan,
+	report.StatusWouldCopy:   yellow,
+	report.StatusWouldUpdate: yellow,
+	report.StatusWouldPrune:  yellow,
+	report.StatusInSync:      dim,
+}
+
+// Status renders a status word in its colour.
+func (p Palette) Status(s report.Status) string {
+	code, ok := statusColors[s]
+	if !ok {
+		return string(s)
+	}
+	return p.wrap(code, string(s))
+}
+
+// ColorReport colours the STATUS column of a text report (the output of
+// rep.Write with report.FormatText) and returns the result; with the
+// palette off, or when text does not have the expected table, it returns
+// text unchanged. Only the status word itself is coloured, so the columns
+// stay aligned on screen.
+func ColorReport(text string, rep *report.Report, p Palette) string {
+	if !p.On || len(rep.Targets) == 0 {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	header := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "SOURCE") {
+			header = i
+			break
+		}
+	}
+	if header < 0 {
+		return text
+	}
+	col := strings.Index(lines[header], "STATUS")
+	if col < 0 || header+len(rep.Targets) >= len(lines) {
+		return text
+	}
+	for i, t := range rep.Targets {
+		l := lines[header+1+i]
+		word := string(t.Status)
+		if len(l) < col+len(word) || l[col:col+len(word)] != word {
+			continue
+		}
+		lines[header+1+i] = l[:col] + p.Status(t.Status) + l[col+len(word):]
+	}
+	return strings.Join(lines, "\n")
+}
