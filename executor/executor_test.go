@@ -604,8 +604,15 @@ func TestResolveSettings(t *testing.T) {
 		t.Errorf("Resolve = %+v", o)
 	}
 	zero := 0
-	o = executor.Resolve(&plan.Plan{Settings: plan.Settings{Retries: 5}}, executor.Overrides{Retries: &zero}, executor.Options{})
+	o = executor.Resolve(&plan.Plan{Settings: plan.Settings{Retries: 5, RetriesSet: true}}, executor.Overrides{Retries: &zero}, executor.Options{})
 	if o.Retries != 0 || o.Concurrency != executor.DefaultConcurrency || o.Timeout != executor.DefaultTimeout {
 		t.Errorf("Resolve = %+v", o)
+	}
+	// An explicit "retries: 0" in the plan is kept; an unset one is the default.
+	if o := executor.Resolve(&plan.Plan{Settings: plan.Settings{RetriesSet: true}}, executor.Overrides{}, executor.Options{}); o.Retries != 0 {
+		t.Errorf("plan retries: 0 resolved to %d", o.Retries)
+	}
+	if o := executor.Resolve(&plan.Plan{}, executor.Overrides{}, executor.Options{}); o.Retries != executor.DefaultRetries {
+		t.Errorf("unset retries resolved to %d", o.Retries)
 	}
 }

@@ -66,11 +66,13 @@ type Overrides struct {
 // line (ov), the plan's settings block, and the package defaults.
 func Resolve(p *plan.Plan, ov Overrides, o Options) Options {
 	o.Concurrency = pick(ov.Concurrency, p.Settings.Concurrency, DefaultConcurrency)
-	retries := DefaultRetries
+	o.Retries = DefaultRetries
 	if p.Settings.RetriesSet {
-		retries = p.Settings.Retries
+		o.Retries = p.Settings.Retries
 	}
-	o.Retries = pick(ov.Retries, retries, retries)
+	if ov.Retries != nil {
+		o.Retries = *ov.Retries
+	}
 	o.Timeout = pick(ov.Timeout, p.Settings.Timeout, DefaultTimeout)
 	return o
 }
