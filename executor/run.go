@@ -256,10 +256,28 @@ func (r *run) initial(ch plan.Change) *result {
 
 // copyAll starts every copy the diff asked for, at most Concurrency at once.
 func (r *run) copyAll(ctx context.Context) {
-	var todo []*result
+	// Start copies round-robin over destination regions: each region has
+	// its own EC2 buckets, and a selector's targets come region by region,
+	// which would fill every slot with one region's paced copies while the
+	// other regions' buckets sat full (docs/performance.md).
+	queues := map[string][]*result{}
+	var regions []string
 	for _, res := range r.results {
 		if res.ch.Action == plan.ActionCopy || res.ch.Action == plan.ActionRetry {
-			todo = append(todo, res)
+			rg := res.ch.Target.Region
+			if _, ok := queues[rg]; !ok {
+				regions = append(regions, rg)
+			}
+			queues[rg] = append(queues[rg], res)
+		}
+	}
+	var todo []*result
+	for i, more := 0, true; more; i++ {
+		more = false
+		for _, rg := range regions {
+			if i < len(queues[rg]) {
+				todo, more = append(todo, queues[rg][i]), true
+			}
 		}
 	}
 	if len(todo) == 0 {
