@@ -144,9 +144,11 @@ type DiffOptions struct {
 // without a global ID) and then by the source's AGFI (copies made by hand or
 // by other tools count as present).
 func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
-	res := &DiffResult{}
+	// Sized for the explicit targets up front: growing a slice of 200,000
+	// Changes by doubling copied and kept alive several times its size.
+	res := &DiffResult{Changes: make([]Change, 0, len(targets))}
 	idx := newInventoryIndex(inv)
-	seen := map[string]bool{} // source key + "→" + region
+	seen := make(map[string]bool, len(targets)) // source key + "→" + region
 	add := func(t Target, sel *Selector, src *Image, srcErr string) {
 		key := SourceKey(t.SourceRegion, t.SourceAFI) + "→" + t.Region
 		if seen[key] {
@@ -378,9 +380,11 @@ func newInventoryIndex(inv *Inventory) *inventoryIndex {
 		sorted: map[string][]*Image{},
 	}
 	for region, ims := range inv.Owned {
-		x.owned[region] = map[string]*Image{}
-		x.byTag[region] = map[string][]*Image{}
-		x.byAGFI[region] = map[string][]*Image{}
+		// Sized up front: growing maps of 10,000 AFIs a region dominated
+		// the diff's allocations (docs/performance.md).
+		x.owned[region] = make(map[string]*Image, len(ims))
+		x.byTag[region] = make(map[string][]*Image, len(ims))
+		x.byAGFI[region] = make(map[string][]*Image, len(ims))
 		list := make([]*Image, 0, len(ims))
 		for i := range ims {
 			im := &ims[i]
