@@ -185,7 +185,7 @@ func TestWriteFailureWithoutHistory(t *testing.T) {
 func TestCheckPath(t *testing.T) {
 	for path, ok := range map[string]bool{
 		"/var/lib/node_exporter/textfile/afisync.prom": true,
-		"afisync.txt": false,
+		"afisync.txt":      false,
 		"afisync.prom.tmp": false,
 	} {
 		if err := CheckPath(path); (err == nil) != ok {

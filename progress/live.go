@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
@@ -37,9 +38,8 @@ type liveReporter struct {
 
 func newLive(o Options) *liveReporter {
 	l := &liveReporter{o: o, pal: style.Palette{On: o.Color}, bars: map[string]*mpb.Bar{}}
-	// Live is only chosen for a terminal; forcing TTY behaviour keeps the
-	// view testable on a buffer.
-	l.p = mpb.New(mpb.WithOutput(o.Out), mpb.WithRefreshRate(o.Refresh), mpb.WithAutoRefresh(), mpb.ForceTTY(), mpb.WithWidth(o.Width))
+	l.p = mpb.New(mpb.WithOutput(o.Out), mpb.WithRefreshRate(o.Refresh),
+		mpb.WithConsoleWriter(sizedWriter{Writer: cupwriter.New(o.Out, true), width: o.Width}))
 	l.header = l.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return l.headerLine() })))
 	return l
 }
@@ -181,3 +181,40 @@ func (l *liveReporter) Close() {
 
 // closeTimeout bounds how long Close waits for the last frame.
 const closeTimeout = 5 * time.Second
+
+// sizedWriter is the view's console writer. Live is only chosen for a
+// terminal, so it always behaves as one (which also lets tests draw on a
+// buffer); and when the terminal reports no size, as a fresh
+// pseudo-terminal may (0x0), it draws at a fallback size instead of
+// drawing nothing.
+type sizedWriter struct {
+	*cupwriter.Writer
+	width int // fallback width; 0: DefaultWidth
+}
+
+// Default size of the live view when the terminal tells none.
+const (
+	DefaultWidth  = 100
+	defaultHeight = 200
+)
+
+// IsTerminal is always true: see sizedWriter.
+func (w sizedWriter) IsTerminal() bool { return true }
+
+// GetTermSize returns the terminal's size, or the fallback size when there
+// is no real terminal or it reports zero.
+func (w sizedWriter) GetTermSize() (width, height int, err error) {
+	if w.Writer.IsTerminal() {
+		width, height, err = w.Writer.GetTermSize()
+	}
+	if err != nil || width <= 0 {
+		width = w.width
+		if width <= 0 {
+			width = DefaultWidth
+		}
+	}
+	if err != nil || height <= 0 {
+		height = defaultHeight
+	}
+	return width, height, nil
+}

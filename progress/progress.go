@@ -44,8 +44,8 @@ type Options struct {
 	LogInterval time.Duration
 	// Refresh is the live view's redraw interval (0: DefaultRefresh).
 	Refresh time.Duration
-	// Width is the live view's width when Out is not a real terminal
-	// (tests); on a terminal the terminal's width is used.
+	// Width is the live view's width when the terminal tells none, or Out
+	// is not a real terminal (tests); 0: DefaultWidth.
 	Width int
 	// Now tells the time for the live view's elapsed clock (nil: time.Now).
 	Now func() time.Time

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vbauerster/cupwriter"
+
 	"github.com/afisync/afisync/executor"
 )
 
@@ -176,5 +178,14 @@ func TestOff(t *testing.T) {
 	r.Close()
 	if r.Writer() != &buf || buf.Len() != 0 {
 		t.Error("Off wrote something or lost its writer")
+	}
+}
+
+func TestFallbackSize(t *testing.T) {
+	for _, tc := range []struct{ width, want int }{{0, DefaultWidth}, {132, 132}} {
+		w, h, err := sizedWriter{Writer: cupwriter.New(&bytes.Buffer{}, true), width: tc.width}.GetTermSize()
+		if err != nil || w != tc.want || h <= 0 {
+			t.Errorf("width %d: GetTermSize = %d, %d, %v; want %d, >0, nil", tc.width, w, h, err, tc.want)
+		}
 	}
 }
