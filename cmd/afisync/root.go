@@ -48,6 +48,7 @@ type cli struct {
 	simulate    bool
 	logLevel    string
 	logFormat   string
+	noColor     bool
 }
 
 // run executes afisync with args (without the program name) and returns the
@@ -96,6 +97,7 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 	pf.BoolVar(&c.simulate, "simulate", false, "run against an in-process EC2 simulator instead of AWS")
 	pf.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.BoolVar(&c.noColor, "no-color", false, "never colour output (also when NO_COLOR is set; colour is only used on terminals)")
 
 	root.AddCommand(
 		newVersionCmd(c),

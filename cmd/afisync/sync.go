@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type syncFlags struct {
 	output       string
 	reportFile   string
 	detailedExit bool
+	unattended   unattendedFlags
 }
 
 func newSyncCmd(c *cli) *cobra.Command {
@@ -93,6 +95,7 @@ func addPlanFlags(cmd *cobra.Command, f *syncFlags) {
 	fl.StringVarP(&f.output, "output", "o", string(report.FormatText), "report format: text, json or markdown")
 	fl.StringVar(&f.reportFile, "report", "", "also write the report to this file (atomically), in the same format")
 	fl.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when a dry run finds changes to make")
+	addUnattendedFlags(cmd, &f.unattended)
 }
 
 func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
@@ -124,6 +127,10 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if f.prunePublic && !f.prune {
 		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
 	}
+	un, err := newUnattended(c, &f.unattended, cmd.Name())
+	if err != nil {
+		return withCode(exitInvalid, err)
+	}
 	logger, err := newLogger(c)
 	if err != nil {
 		return withCode(exitInvalid, err)
@@ -145,6 +152,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if c.simulate {
 		env, err := simenv.Start(p)
 		if err != nil {
+			un.failed(ctx, p.Name, err, nil)
 			return withCode(exitFailed, err)
 		}
 		defer env.Close()
@@ -155,13 +163,19 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	}
 	client, err := afi.New(ctx, cfg)
 	if err != nil {
+		un.failed(ctx, p.Name, err, nil)
 		return withCode(exitFailed, err)
+	}
+	if err := un.startProgress(p.Name, &opts); err != nil {
+		return withCode(exitInvalid, err)
 	}
 	rep, err := executor.Run(ctx, client, p, opts)
+	un.stopProgress()
 	if err != nil {
+		un.failed(ctx, p.Name, err, client)
 		return withCode(exitFailed, err)
 	}
-	if err := rep.Write(c.stdout, format); err != nil {
+	if err := un.writeReport(rep, format); err != nil {
 		return withCode(exitFailed, err)
 	}
 	if f.reportFile != "" {
@@ -169,14 +183,17 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 			return withCode(exitFailed, err)
 		}
 	}
-	if code := rep.ExitCode(f.detailedExit); code != exitOK {
+	if code := un.finished(ctx, rep, client, rep.ExitCode(f.detailedExit)); code != exitOK {
 		return withCode(code, nil)
 	}
 	return nil
 }
 
 // newLogger builds the stderr logger from --log-level and --log-format.
-func newLogger(c *cli) (*slog.Logger, error) {
+func newLogger(c *cli) (*slog.Logger, error) { return newLoggerTo(c, c.stderr) }
+
+// newLoggerTo builds a logger on w from --log-level and --log-format.
+func newLoggerTo(c *cli, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.logLevel)
@@ -184,9 +201,9 @@ func newLogger(c *cli) (*slog.Logger, error) {
 	ho := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(c.logFormat) {
 	case "text":
-		return slog.New(slog.NewTextHandler(c.stderr, ho)), nil
+		return slog.New(slog.NewTextHandler(w, ho)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(c.stderr, ho)), nil
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
 }
