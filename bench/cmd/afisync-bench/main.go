@@ -1,0 +1,153 @@
+// Command afisync-bench runs afisync's full measurement suite against the
+// in-process EC2 simulator and prints Markdown tables: the throttled
+// scenarios (afisync and the naive baseline), the fault matrix and the
+// SIGKILL case. docs/performance.md records its output.
+//
+//	go run ./bench/cmd/afisync-bench            # everything (a few minutes)
+//	go run ./bench/cmd/afisync-bench -sizes 10x3,100x8 -faults=false -kill=false
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/afisync/afisync/bench"
+	"github.com/afisync/afisync/ec2sim"
+)
+
+func main() {
+	sizes := flag.String("sizes", "10x3,100x8,500x8,2000x16", "scenarios, AFIsxRegions, comma-separated")
+	scale := flag.Float64("scale", bench.DefaultScale, "speed-up of EC2's refill rates and afisync's pacing; latency is divided by it")
+	latency := flag.Duration("latency", bench.DefaultLatency, "per-call latency before scaling (negative: none)")
+	concurrency := flag.Int("concurrency", 0, "afisync --concurrency (0: its default)")
+	baselineMax := flag.Int("baseline-max", 4000, "run the naive baseline only for scenarios with at most this many targets")
+	faults := flag.Bool("faults", true, "run the fault matrix")
+	kill := flag.Bool("kill", true, "run the SIGKILL case (builds ./cmd/afisync)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, *kill); err != nil {
+		fmt.Fprintln(os.Stderr, "afisync-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults, kill bool) error {
+	fmt.Fprintf(w, "Command: %s\n\n", strings.Join(os.Args, " "))
+	fmt.Fprintf(w, "Machine: %d CPUs (GOMAXPROCS %d), %s, %s/%s, %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(w, "Scale %g (EC2 refill rates and afisync pacing ×%g; latency %s ÷ %g); wall and ideal times are scaled seconds (×%g for AWS time).\n\n", scale, scale, latency, scale, scale)
+	var results []bench.Result
+	for _, sz := range strings.Split(sizes, ",") {
+		n, r, err := parseSize(sz)
+		if err != nil {
+			return err
+		}
+		s := bench.Scenario{AFIs: n, Regions: r, Scale: scale, Latency: latency, Concurrency: concurrency}
+		res, err := bench.RunAfisync(ctx, s)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Name(), err)
+		}
+		fmt.Fprintf(os.Stderr, "%s afisync %.2fs (ideal %.2fs)\n", s.Name(), res.Wall.Seconds(), res.Ideal.Seconds())
+		results = append(results, res)
+		if n*r <= baselineMax {
+			nres, err := bench.RunNaive(ctx, s)
+			if err != nil {
+				return fmt.Errorf("%s naive: %w", s.Name(), err)
+			}
+			fmt.Fprintf(os.Stderr, "%s naive %.2fs\n", s.Name(), nres.Wall.Seconds())
+			results = append(results, nres)
+		}
+	}
+	fmt.Fprintln(w, "### Throttled scenarios")
+	fmt.Fprintln(w)
+	bench.WriteScenarioTable(w, results)
+	fmt.Fprintln(w)
+	if faults {
+		var frs []bench.FaultResult
+		for _, c := range FaultMatrix(scale) {
+			fr, err := bench.RunFault(ctx, c)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.Name, err)
+			}
+			fmt.Fprintf(os.Stderr, "fault %s done in %.2fs\n", c.Name, fr.Wall.Seconds())
+			frs = append(frs, fr)
+		}
+		fmt.Fprintln(w, "### Fault matrix")
+		fmt.Fprintln(w)
+		bench.WriteFaultTable(w, frs)
+		fmt.Fprintln(w)
+	}
+	if kill {
+		dir, err := os.MkdirTemp("", "afisync-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin, err := bench.BuildAfisync(ctx, dir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "### SIGKILL at random points, rerun until exit 0")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| Plan | Seed | Runs | Killed | Converged | Duplicates | Lost | Calls | Min calls (one clean run) | Extra calls | Wall (s) |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		for seed := uint64(1); seed <= 5; seed++ {
+			kc := bench.KillCase{AFIs: 100, Regions: 5, Latency: 20 * time.Millisecond, MaxDelay: 1500 * time.Millisecond, MaxRuns: 100, Seed: seed}
+			kr, err := bench.RunKill(ctx, bin, kc)
+			if err != nil {
+				return fmt.Errorf("kill seed %d: %w", seed, err)
+			}
+			fmt.Fprintf(w, "| %d×%d | %d | %d | %d | %d/%d | %d | %d | %d | %d | %+d | %.2f |\n",
+				kc.AFIs, kc.Regions, seed, kr.Runs, kr.Killed, kr.Inv.Converged, kr.Inv.Targets, kr.Inv.Duplicates, kr.Inv.Lost,
+				kr.Calls.Total, kr.CleanCalls, kr.Calls.Total-kr.CleanCalls, kr.Wall.Seconds())
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// FaultMatrix is the full fault matrix.
+func FaultMatrix(scale float64) []bench.FaultCase {
+	return []bench.FaultCase{
+		{Name: "20% random 5xx (manual clock)", AFIs: 100, Regions: 8, Manual: true, Sim: ec2sim.Options{ErrorRate: 0.2, Seed: 11}},
+		{Name: "10% of copies fail transiently (manual clock)", AFIs: 100, Regions: 8, Manual: true, Sim: ec2sim.Options{FailRate: 0.1, Seed: 12}},
+		{Name: "4 concurrent syncs of one plan (manual clock)", AFIs: 100, Regions: 8, Manual: true, Concurrent: 4, Sim: ec2sim.Options{Seed: 13}},
+		{Name: "4 concurrent syncs, throttled (scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency, Concurrent: 4, Sim: ec2sim.Options{Throttle: true, Seed: 14}},
+		{Name: "throttling at EC2's real rates (scale 1), paced", AFIs: 80, Regions: 2, Scale: 1, Latency: bench.DefaultLatency, Sim: ec2sim.Options{Throttle: true, Seed: 15}},
+		{Name: "throttling at EC2's real rates (scale 1), no pacing: SDK retries only", AFIs: 80, Regions: 2, Scale: 1, Latency: bench.DefaultLatency, NoPacing: true, Sim: ec2sim.Options{Throttle: true, Seed: 16}},
+		{Name: "latency spikes: 5% of calls +2 s (scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency, Spike: bench.Spike{Fraction: 0.05, Extra: time.Duration(float64(2*time.Second) / scale)}, Sim: ec2sim.Options{Throttle: true, Seed: 17}},
+		{Name: "everything at once: 5% 5xx, 10% failed copies, throttled, spikes, 2 concurrent (scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency, Concurrent: 2, Spike: bench.Spike{Fraction: 0.05, Extra: time.Duration(float64(2*time.Second) / scale)}, Sim: ec2sim.Options{Throttle: true, ErrorRate: 0.05, FailRate: 0.1, Seed: 18}},
+	}
+}
+
+func parseSize(s string) (int, int, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "x")
+	n, err1 := strconv.Atoi(a)
+	r, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || r < 1 {
+		return 0, 0, fmt.Errorf("size %q: want AFIsxRegions, such as 500x8", s)
+	}
+	return n, r, nil
+}
+
+func memTotal() string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "memory unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ := strconv.Atoi(f[1])
+			return fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20))
+		}
+	}
+	return "memory unknown"
+}

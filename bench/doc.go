@@ -1,0 +1,24 @@
+// Package bench is afisync's measurement harness: it runs whole syncs of a
+// generated plan (N source AFIs × R destination regions) through the real
+// AWS SDK against an in-process ec2sim that enforces EC2's token buckets, and
+// reports wall time against the throttle-bound ideal, API calls by action,
+// throttled responses, failed targets and peak memory, next to a naive
+// baseline written the way users script it today (docs/users.md §4).
+//
+// It also runs the fault matrix (random 5xx, throttling, latency spikes,
+// transiently failing copies, SIGKILL at random points, concurrent syncs of
+// one plan) and checks the invariants afisync promises after each: every
+// target converged, no duplicate live copy, no lost target.
+//
+// Time is scaled: the simulator's refill rates (ec2sim.Options.ThrottleScale)
+// and afisync's client-side pacing (afi.Config.RateScale) are multiplied by
+// the same factor, and per-call latency is divided by it, so a run that would
+// take minutes against AWS takes seconds and keeps the same shape. Wall times
+// are reported in scaled seconds; multiply by the factor for AWS time.
+//
+// The small sizes run as ordinary tests (go test ./bench); the full run is
+//
+//	go run ./bench/cmd/afisync-bench
+//
+// and docs/performance.md records its figures.
+package bench

@@ -1,0 +1,314 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/plan"
+)
+
+// SourceRegion is where every generated source AFI lives.
+const SourceRegion = "us-east-1"
+
+// PlanName is the name of every generated plan (the afisync:plan tag).
+const PlanName = "bench"
+
+// maxExplicitEntries is the plan format's limit on entries; larger
+// scenarios select their sources by name instead of listing them.
+const maxExplicitEntries = 1000
+
+// Regions returns n destination regions (not SourceRegion): ec2sim's default
+// FPGA regions first, then the other commercial regions in name order.
+func Regions(n int) []string {
+	var out []string
+	seen := map[string]bool{SourceRegion: true}
+	for _, r := range ec2sim.DefaultFPGARegions {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	rest := make([]string, 0, len(ec2sim.Regions))
+	for r := range ec2sim.Regions {
+		if !seen[r] {
+			rest = append(rest, r)
+		}
+	}
+	sort.Strings(rest)
+	out = append(out, rest...)
+	if n > len(out) {
+		panic(fmt.Sprintf("bench: %d regions asked for, %d known", n, len(out)))
+	}
+	return out[:n]
+}
+
+// Spike adds a latency spike to a fraction of calls.
+type Spike struct {
+	Fraction float64       // share of calls that get the extra delay
+	Extra    time.Duration // the extra delay (a real sleep)
+}
+
+// EnvOptions describe a simulated world.
+type EnvOptions struct {
+	AFIs, Regions int
+	// Sim configures the simulator; FPGARegions is filled in from Regions.
+	Sim ec2sim.Options
+	// Spike, if Fraction > 0, delays that share of calls by Extra.
+	Spike Spike
+	// Selector writes the plan as one name selector even when it could
+	// list every source.
+	Selector bool
+}
+
+// Env is a simulator served on a loopback port, seeded with AFIs source AFIs
+// in SourceRegion, and the plan that copies each of them to Regions
+// destinations.
+type Env struct {
+	Sim     *ec2sim.Sim
+	URL     string
+	Sources []string // source AFI IDs, in plan order
+	AGFIs   []string // the sources' global IDs, same order
+	Dests   []string // destination regions
+	Plan    *plan.Plan
+	YAML    string // the plan's text
+	srv     *httptest.Server
+}
+
+// NewEnv starts a simulator and seeds it. Close it when done.
+func NewEnv(o EnvOptions) (*Env, error) {
+	dests := Regions(o.Regions)
+	so := o.Sim
+	so.FPGARegions = append([]string{SourceRegion}, dests...)
+	if so.Seed == 0 {
+		so.Seed = 7
+	}
+	sim := ec2sim.New(so)
+	e := &Env{Sim: sim, Dests: dests}
+	for i := range o.AFIs {
+		im, err := sim.AddImage(ec2sim.Image{
+			Region: SourceRegion,
+			Name:   fmt.Sprintf("bench-%05d", i),
+			Tags:   map[string]string{"team": "fpga"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		e.Sources = append(e.Sources, im.ID)
+		e.AGFIs = append(e.AGFIs, im.AGFI)
+	}
+	e.YAML = planYAML(e.Sources, dests, o.Selector)
+	p, err := plan.Parse("bench.yaml", []byte(e.YAML))
+	if err != nil {
+		return nil, fmt.Errorf("bench plan: %w", err)
+	}
+	e.Plan = p
+	var h http.Handler = sim
+	if o.Spike.Fraction > 0 {
+		h = &spiky{h: sim, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
+	}
+	e.srv = httptest.NewServer(h)
+	e.URL = e.srv.URL
+	return e, nil
+}
+
+// PlanYAML is the plan that copies every source to every destination: one
+// entry per source, or, beyond the plan format's 1000 entries, one name
+// selector that picks them all.
+func PlanYAML(sources, dests []string) string { return planYAML(sources, dests, false) }
+
+func planYAML(sources, dests []string, selector bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nname: %s\ndefaults:\n  source_region: %s\n  regions: [%s]\n  tags: {env: bench}\nafis:\n",
+		PlanName, SourceRegion, strings.Join(dests, ", "))
+	if selector || len(sources) > maxExplicitEntries {
+		b.WriteString("  - select: {name: \"bench-*\"}\n")
+		return b.String()
+	}
+	for _, s := range sources {
+		fmt.Fprintf(&b, "  - id: %s\n", s)
+	}
+	return b.String()
+}
+
+// Close stops the server.
+func (e *Env) Close() { e.srv.Close() }
+
+// Targets is the number of (source, destination) pairs.
+func (e *Env) Targets() int { return len(e.Sources) * len(e.Dests) }
+
+// Client returns an afisync AWS client pointed at the simulator. cfg's
+// endpoint, credentials and region are filled in.
+func (e *Env) Client(ctx context.Context, cfg afi.Config) (*afi.Client, error) {
+	cfg.Region = SourceRegion
+	cfg.EndpointURL = e.URL
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", "")
+	return afi.New(ctx, cfg)
+}
+
+// Invariants are what afisync promises about the state it leaves behind.
+type Invariants struct {
+	Targets int // (source, destination) pairs the plan asks for
+	// Converged counts targets with exactly one live copy that carries
+	// afisync's management tags.
+	Converged int
+	// Available counts converged targets whose copy is available.
+	Available int
+	// Duplicates counts targets with more than one live (pending or
+	// available) copy of the source in the region. Must be 0.
+	Duplicates int
+	// Lost counts targets that have no live copy at all. Must be 0 after a
+	// run that reported success.
+	Lost int
+}
+
+// Check inspects the simulator's world (not any report) for the
+// invariants. Only copies owned by the default account count.
+func (e *Env) Check() Invariants {
+	inv := Invariants{Targets: e.Targets()}
+	want := map[string]bool{}
+	for _, s := range e.Sources {
+		want[s] = true
+	}
+	for _, r := range e.Dests {
+		live := map[string][]ec2sim.Image{}
+		for _, im := range e.Sim.Images(ec2sim.DefaultAccount, r) {
+			if !want[im.SourceID] {
+				continue
+			}
+			if im.State == ec2sim.StatePending || im.State == ec2sim.StateAvailable {
+				live[im.SourceID] = append(live[im.SourceID], im)
+			}
+		}
+		for _, s := range e.Sources {
+			ims := live[s]
+			switch {
+			case len(ims) == 0:
+				inv.Lost++
+			case len(ims) > 1:
+				inv.Duplicates++
+			case ims[0].Tags[plan.TagSource] == plan.SourceKey(SourceRegion, s) && ims[0].Tags[plan.TagPlan] == PlanName:
+				inv.Converged++
+				if ims[0].State == ec2sim.StateAvailable {
+					inv.Available++
+				}
+			}
+		}
+	}
+	return inv
+}
+
+// CallCounts are the simulator's counters for one run: attempts by action
+// (every outcome), throttled responses and other error responses.
+type CallCounts struct {
+	ByAction  map[string]int
+	Total     int
+	Throttled int
+	Errors    int
+}
+
+// Calls summarises the simulator's counters.
+func (e *Env) Calls() CallCounts {
+	st := e.Sim.Stats()
+	c := CallCounts{ByAction: map[string]int{}}
+	for _, cc := range st.Calls {
+		c.ByAction[cc.Action] += cc.Count
+		c.Total += cc.Count
+		switch cc.Outcome {
+		case "ok":
+		case "RequestLimitExceeded":
+			c.Throttled += cc.Count
+		default:
+			c.Errors += cc.Count
+		}
+	}
+	return c
+}
+
+// MinCalls is the fewest calls a sync from the current state can make when
+// no call fails: one GetCallerIdentity, one DescribeFpgaImages page (of up
+// to 1000) per region involved, and one CopyFpgaImage and one CreateTags
+// per missing copy.
+func (e *Env) MinCalls() int {
+	n := 1
+	inv := e.Check()
+	for _, r := range append([]string{SourceRegion}, e.Dests...) {
+		owned := len(e.Sim.Images(ec2sim.DefaultAccount, r))
+		n += max(1, (owned+999)/1000)
+	}
+	missing := inv.Targets - inv.Converged - inv.Duplicates
+	return n + 2*missing
+}
+
+// MissingPerRegion counts, per destination, the targets without a live copy:
+// the copies a sync from the current state must make.
+func (e *Env) MissingPerRegion() map[string]int {
+	out := map[string]int{}
+	for _, r := range e.Dests {
+		have := map[string]bool{}
+		for _, im := range e.Sim.Images(ec2sim.DefaultAccount, r) {
+			if im.State == ec2sim.StatePending || im.State == ec2sim.StateAvailable {
+				have[im.SourceID] = true
+			}
+		}
+		for _, s := range e.Sources {
+			if !have[s] {
+				out[r]++
+			}
+		}
+	}
+	return out
+}
+
+// Ideal is the throttle-bound lower bound on the time to make copies[r]
+// copies in each region r, each followed by one CreateTags: per region,
+// max(0, C-capacity)/refill for the CopyFpgaImage bucket (50, 5/s) and the
+// CreateTags bucket (100, 10/s); regions run in parallel, so the largest
+// region decides; divided by scale. Inventory and polling describes are
+// left out (their bucket is 100, 20/s and a sync needs a handful).
+func Ideal(copies map[string]int, scale float64) time.Duration {
+	if scale <= 0 {
+		scale = 1
+	}
+	cb, tb := ec2sim.Buckets["CopyFpgaImage"], ec2sim.Buckets["CreateTags"]
+	var worst float64
+	for _, c := range copies {
+		n := float64(c)
+		worst = max(worst, max(0, n-cb.Capacity)/cb.Refill, max(0, n-tb.Capacity)/tb.Refill)
+	}
+	return time.Duration(worst / scale * float64(time.Second))
+}
+
+// spiky delays a random share of requests before passing them on.
+type spiky struct {
+	h   http.Handler
+	sp  Spike
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+func (s *spiky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	hit := !strings.HasPrefix(r.URL.Path, "/_sim/") && s.rng.Float64() < s.sp.Fraction
+	s.mu.Unlock()
+	if hit {
+		t := time.NewTimer(s.sp.Extra)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	s.h.ServeHTTP(w, r)
+}

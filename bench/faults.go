@@ -1,0 +1,269 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/report"
+)
+
+// FaultCase is one row of the fault matrix: a sync (with --wait) of a
+// generated plan against a simulator with faults switched on.
+type FaultCase struct {
+	Name          string
+	AFIs, Regions int
+	// Manual runs on an ec2sim.ManualClock: the executor's polling sleeps
+	// and the SDK's retry backoff advance simulated time, so nothing waits
+	// in real time, and client-side pacing (which runs on real time) is off.
+	// Otherwise the case runs in real time with EC2's buckets and afisync's
+	// pacing scaled by Scale and the latency divided by it.
+	Manual  bool
+	Scale   float64       // real-time cases; 0: DefaultScale
+	Latency time.Duration // real-time cases, unscaled; 0: none
+	// Sim holds the faults: Throttle, ErrorRate, FailRate, Seed.
+	Sim   ec2sim.Options
+	Spike Spike
+	// NoPacing turns afisync's client-side pacing off (real-time cases).
+	NoPacing bool
+	// Concurrent is the number of syncs of the plan run at once (0: 1).
+	Concurrent int
+	// CopyTime is how long a copy stays pending in real-time cases
+	// (0: 10 s divided by Scale). Manual cases use 10 minutes.
+	CopyTime time.Duration
+}
+
+// FaultResult is the outcome of a FaultCase.
+type FaultResult struct {
+	Name  string
+	Runs  int
+	Inv   Invariants
+	Calls CallCounts
+	// CleanCalls is the call count of the same case without its faults
+	// (one sync, no errors, no throttling); Calls.Total - CleanCalls is the
+	// cost of the faults.
+	CleanCalls int
+	// Failed counts bad targets in the reports (any run).
+	Failed int
+	Wall   time.Duration
+}
+
+var t0 = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+
+// RunFault runs c, then the same case without faults for CleanCalls.
+func RunFault(ctx context.Context, c FaultCase) (FaultResult, error) {
+	res, err := runFault(ctx, c)
+	if err != nil {
+		return res, err
+	}
+	clean := c
+	clean.Sim = ec2sim.Options{Seed: c.Sim.Seed}
+	clean.Spike, clean.Concurrent, clean.NoPacing = Spike{}, 0, false
+	cres, err := runFault(ctx, clean)
+	if err != nil {
+		return res, fmt.Errorf("clean run: %w", err)
+	}
+	res.CleanCalls = cres.Calls.Total
+	return res, nil
+}
+
+func runFault(ctx context.Context, c FaultCase) (FaultResult, error) {
+	if c.Scale <= 0 {
+		c.Scale = DefaultScale
+	}
+	so := c.Sim
+	var clock *ec2sim.ManualClock
+	if c.Manual {
+		clock = ec2sim.NewManualClock(t0)
+		so.Clock = clock
+		so.CopyTime = 10 * time.Minute
+		so.Jitter = 0.3
+	} else {
+		so.CopyTime = c.CopyTime
+		if so.CopyTime <= 0 {
+			so.CopyTime = time.Duration(float64(10*time.Second) / c.Scale)
+		}
+		so.ThrottleScale = c.Scale
+		if c.Latency > 0 {
+			so.Latency = time.Duration(float64(c.Latency) / c.Scale)
+		}
+	}
+	e, err := NewEnv(EnvOptions{AFIs: c.AFIs, Regions: c.Regions, Sim: so, Spike: c.Spike})
+	if err != nil {
+		return FaultResult{}, err
+	}
+	defer e.Close()
+	n := max(c.Concurrent, 1)
+	res := FaultResult{Name: c.Name, Runs: n}
+	reps := make([]*report.Report, n)
+	errs := make([]error, n)
+	var sleeps atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		cfg := afi.Config{RateScale: c.Scale}
+		// As the CLI does: the plan's settings, else sync's defaults.
+		o := executor.Resolve(e.Plan, executor.Overrides{}, executor.Options{Wait: true})
+		if c.Manual {
+			cfg.Limits = map[string]afi.Limit{}
+			cfg.Backoff = func(attempt int, err error) time.Duration {
+				clock.Advance(time.Duration(attempt) * 200 * time.Millisecond)
+				return 0
+			}
+			o.Clock = manualSleeper{clock, &sleeps}
+			o.PollInterval = time.Minute
+		} else {
+			if c.NoPacing {
+				cfg.Limits = map[string]afi.Limit{}
+			}
+			o.PollInterval = time.Duration(float64(executor.DefaultPollInterval) / c.Scale)
+			o.PollMax = time.Duration(float64(executor.DefaultPollMax) / c.Scale)
+		}
+		cl, err := e.Client(ctx, cfg)
+		if err != nil {
+			return res, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = executor.Run(ctx, cl, e.Plan, o)
+		}()
+	}
+	wg.Wait()
+	res.Wall = time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		return res, err
+	}
+	for _, r := range reps {
+		res.Failed += badTargets(r)
+	}
+	res.Calls = e.Calls()
+	res.Inv = e.Check()
+	return res, nil
+}
+
+// manualSleeper is the executor's clock on a ManualClock: sleeping advances
+// simulated time at once.
+type manualSleeper struct {
+	c *ec2sim.ManualClock
+	n *atomic.Int64
+}
+
+func (s manualSleeper) Now() time.Time { return s.c.Now() }
+
+func (s manualSleeper) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.n.Add(1)
+	s.c.Advance(d)
+	return nil
+}
+
+// KillCase kills `afisync sync` (a built binary) with SIGKILL after a random
+// delay, again and again, until a run exits 0 on its own.
+type KillCase struct {
+	AFIs, Regions int
+	Latency       time.Duration // per call, real (not scaled)
+	MaxDelay      time.Duration // kill after uniform [0, MaxDelay)
+	MaxRuns       int           // give up after this many runs
+	Seed          uint64
+}
+
+// KillResult is the outcome of a KillCase.
+type KillResult struct {
+	Runs, Killed int
+	Inv          Invariants
+	Calls        CallCounts
+	CleanCalls   int // MinCalls of the starting state
+	Wall         time.Duration
+}
+
+// BuildAfisync builds the afisync binary into dir and returns its path.
+func BuildAfisync(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "afisync")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/afisync/afisync/cmd/afisync")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/afisync: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// RunKill runs a KillCase with the binary bin against an in-process
+// simulator (real clock; copies take 2 s, throttling at EC2's real rates).
+// Each run is `afisync sync --plan FILE --endpoint-url URL` without --wait,
+// so exit 0 means every copy was started and tagged.
+func RunKill(ctx context.Context, bin string, c KillCase) (KillResult, error) {
+	if c.MaxRuns <= 0 {
+		c.MaxRuns = 50
+	}
+	e, err := NewEnv(EnvOptions{AFIs: c.AFIs, Regions: c.Regions, Sim: ec2sim.Options{
+		Throttle: true, Latency: c.Latency, CopyTime: 2 * time.Second,
+	}})
+	if err != nil {
+		return KillResult{}, err
+	}
+	defer e.Close()
+	dir, err := os.MkdirTemp("", "afisync-kill-")
+	if err != nil {
+		return KillResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	planFile := filepath.Join(dir, "plan.yaml")
+	if err := os.WriteFile(planFile, []byte(e.YAML), 0o644); err != nil {
+		return KillResult{}, err
+	}
+	res := KillResult{CleanCalls: e.MinCalls()}
+	rng := rand.New(rand.NewPCG(c.Seed, 1))
+	env := append(os.Environ(),
+		"AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION="+SourceRegion,
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"),
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PROFILE=", "AWS_SESSION_TOKEN=")
+	start := time.Now()
+	for res.Runs < c.MaxRuns {
+		res.Runs++
+		cmd := exec.CommandContext(ctx, bin, "sync", "--plan", planFile, "--endpoint-url", e.URL, "--log-level", "error")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			return res, err
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		delay := time.Duration(rng.Int64N(int64(c.MaxDelay)))
+		select {
+		case err := <-done:
+			if err == nil {
+				res.Wall = time.Since(start)
+				res.Calls = e.Calls()
+				res.Inv = e.Check()
+				return res, nil
+			}
+			// Exit 1 (a target failed) is allowed: rerun.
+		case <-time.After(delay):
+			_ = cmd.Process.Kill()
+			if err := <-done; err == nil {
+				// It finished just before the kill.
+				res.Wall = time.Since(start)
+				res.Calls = e.Calls()
+				res.Inv = e.Check()
+				return res, nil
+			}
+			res.Killed++
+		}
+	}
+	res.Wall = time.Since(start)
+	res.Calls = e.Calls()
+	res.Inv = e.Check()
+	return res, fmt.Errorf("sync did not exit 0 within %d runs", c.MaxRuns)
+}
