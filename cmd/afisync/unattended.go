@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,13 +38,18 @@ func addUnattendedFlags(cmd *cobra.Command, u *unattendedFlags) {
 	fl := cmd.Flags()
 	fl.BoolVar(&u.noProgress, "no-progress", false, fmt.Sprintf(
 		"no progress output on stderr (default: a live view on a terminal, else a log line per phase and at most one per %s)", progress.DefaultLogInterval))
-	fl.StringArrayVar(&u.notify, "notify", nil, "POST the outcome to this webhook URL (repeatable); the URL is never printed")
+	fl.StringArrayVar(&u.notify, "notify", nil, "POST the outcome to this webhook URL (repeatable; default: the URLs in $"+notifyEnv+"); the URL is never printed")
 	fl.StringVar(&u.notifyFormat, "notify-format", string(notify.DefaultFormat), "notification body: json (the JSON report) or slack (summary and failed targets)")
 	fl.StringVar(&u.notifyOn, "notify-on", string(notify.DefaultOn), "when to notify: failure, change (copied, updated, pruned or failed) or always")
 	fl.DurationVar(&u.notifyTimeout, "notify-timeout", notify.DefaultTimeout, "time limit for all notifications of a run, retries included")
 	fl.BoolVar(&u.notifyRequired, "notify-required", false, "exit 1 when a notification could not be delivered")
 	fl.StringVar(&u.metricsFile, "metrics-file", "", "write Prometheus metrics to this file (atomically; must end in .prom, for node_exporter's textfile collector)")
 }
+
+// notifyEnv names the environment variable that holds webhook URLs
+// (separated by white space) when no --notify is given: it keeps the
+// secret out of the command line, which other users can see in ps.
+const notifyEnv = "AFISYNC_NOTIFY"
 
 // notifyBase holds the notifier settings that no flag sets (retries and
 // their backoff); tests shorten its waits.
@@ -75,6 +81,9 @@ func newUnattended(c *cli, u *unattendedFlags, command string) (*unattended, err
 	}
 	if u.notifyTimeout <= 0 {
 		return nil, fmt.Errorf("--notify-timeout must be positive, not %s", u.notifyTimeout)
+	}
+	if len(u.notify) == 0 {
+		u.notify = strings.Fields(os.Getenv(notifyEnv))
 	}
 	for _, raw := range u.notify {
 		if err := notify.CheckURL(raw); err != nil {

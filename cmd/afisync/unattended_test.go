@@ -41,6 +41,7 @@ func quickNotify(t *testing.T) {
 func noCI(t *testing.T) {
 	t.Setenv("GITHUB_ACTIONS", "")
 	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	t.Setenv("AFISYNC_NOTIFY", "")
 }
 
 // twoRegionPlan seeds a source AFI and returns a plan copying it to two
@@ -190,6 +191,13 @@ func TestSyncNotifies(t *testing.T) {
 	if !strings.Contains(errOut, "notification delivered") || strings.Contains(errOut, "SECRET") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
+
+	// The URL can come from the environment instead of the command line.
+	t.Setenv("AFISYNC_NOTIFY", "  "+srv.URL+"/env  ")
+	if code, _, _ := runCLI(t, "sync", "--plan", missing, "--endpoint-url", url); code != 1 || len(flaky.bodies) != 4 {
+		t.Errorf("$AFISYNC_NOTIFY: exit %d, %d requests in all; want 1, 4", code, len(flaky.bodies))
+	}
+	t.Setenv("AFISYNC_NOTIFY", "")
 
 	// A successful run with the default --notify-on failure sends nothing.
 	quiet := &hook{statuses: []int{200}}
