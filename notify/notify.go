@@ -26,7 +26,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/afisync/afisync/internal/style"
+	"github.com/afisync/afisync/internal/human"
 	"github.com/afisync/afisync/report"
 )
 
@@ -290,7 +290,7 @@ func SlackText(e Event) string {
 	}
 	fmt.Fprintf(&b, ": %s", r.SummaryLine())
 	if d := r.FinishedAt.Sub(r.StartedAt); d > 0 {
-		fmt.Fprintf(&b, " in %s", style.Duration(d))
+		fmt.Fprintf(&b, " in %s", human.Duration(d))
 	}
 	if r.Interrupted {
 		b.WriteString("; *interrupted*")
@@ -372,7 +372,7 @@ func Send(ctx context.Context, c Config, e Event) []Result {
 			if res[i].Err != nil {
 				c.Logger.Error("notification not delivered", "hook", res[i].Hook, "attempts", res[i].Attempts, "err", res[i].Err.Error())
 			} else {
-				c.Logger.Info("notification delivered", "hook", res[i].Hook, "attempts", res[i].Attempts, "size", style.Bytes(int64(len(body))))
+				c.Logger.Info("notification delivered", "hook", res[i].Hook, "attempts", res[i].Attempts, "size", human.Bytes(int64(len(body))))
 			}
 		})
 	}

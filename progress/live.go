@@ -11,6 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/internal/human"
 	"github.com/afisync/afisync/internal/style"
 )
 
@@ -61,7 +62,7 @@ func (l *liveReporter) headerLine() string {
 	if p.Phase == executor.PhaseDone {
 		now = p.Now
 	}
-	s := fmt.Sprintf("%s  %s  elapsed %s", l.pal.Bold("afisync"), p.Phase, style.Duration(now.Sub(p.Started)))
+	s := fmt.Sprintf("%s  %s  elapsed %s", l.pal.Bold("afisync"), p.Phase, human.Duration(now.Sub(p.Started)))
 	if d := Deadline(p, now); d != "" {
 		s += "  deadline " + d
 	}

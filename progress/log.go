@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/internal/human"
 	"github.com/afisync/afisync/internal/style"
 )
 
@@ -46,7 +47,7 @@ func Attrs(p executor.Progress) []any {
 	t := Totals(p)
 	attrs := []any{
 		slog.String("phase", p.Phase),
-		slog.String("elapsed", style.Duration(p.Now.Sub(p.Started))),
+		slog.String("elapsed", human.Duration(p.Now.Sub(p.Started))),
 	}
 	if d := Deadline(p, p.Now); d != "" {
 		attrs = append(attrs, slog.String("deadline", d))

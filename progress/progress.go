@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/internal/human"
 	"github.com/afisync/afisync/internal/style"
 )
 
@@ -136,7 +137,7 @@ func Deadline(p executor.Progress, now time.Time) string {
 	}
 	left := p.Deadline.Sub(now)
 	if left < 0 {
-		return style.Clock(p.Deadline) + " (passed)"
+		return human.Clock(p.Deadline) + " (passed)"
 	}
-	return fmt.Sprintf("%s (in %s)", style.Clock(p.Deadline), style.Duration(left))
+	return fmt.Sprintf("%s (in %s)", human.Clock(p.Deadline), human.Duration(left))
 }

@@ -180,7 +180,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	}
 	if f.reportFile != "" {
 		if err := rep.WriteFile(f.reportFile, format); err != nil {
-			return withCode(exitFailed, err)
+			return withCode(un.finished(ctx, rep, client, exitFailed), err)
 		}
 	}
 	if code := un.finished(ctx, rep, client, rep.ExitCode(f.detailedExit)); code != exitOK {

@@ -458,3 +458,21 @@ func TestLiveViewInPTY(t *testing.T) {
 		t.Errorf("report rows missing:\n%s", plain)
 	}
 }
+
+func TestReportFileFailureStillNotifies(t *testing.T) {
+	noCI(t)
+	quickNotify(t)
+	sim, url := simEnv(t)
+	good, _ := twoRegionPlan(t, sim)
+	h := &hook{statuses: []int{200}}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	bad := filepath.Join(t.TempDir(), "no-such-dir", "report.txt")
+	code, out, errOut := runCLI(t, "sync", "--plan", good, "--endpoint-url", url, "--report", bad, "--notify", srv.URL, "--notify-on", "always")
+	if code != 1 || !strings.Contains(errOut, "write report") {
+		t.Errorf("exit %d, stderr %s; want 1 and the write error", code, errOut)
+	}
+	if len(h.bodies) != 1 || !strings.Contains(out, "copying") {
+		t.Errorf("%d notifications, report %q; want 1 and the report on stdout", len(h.bodies), out)
+	}
+}
