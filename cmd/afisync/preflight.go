@@ -3,9 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/executor"
-	"github.com/afisync/afisync/internal/simenv"
 	"github.com/afisync/afisync/report"
 )
 
@@ -44,20 +42,11 @@ an AWS error; 3 invalid plan or command line.`,
 				return err
 			}
 			opts := executor.Resolve(p, executor.Overrides{}, executor.Options{Prune: prune, Logger: logger})
-			cfg := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL}
-			if c.simulate {
-				env, err := simenv.Start(p)
-				if err != nil {
-					return withCode(exitFailed, err)
-				}
-				defer env.Close()
-				simBanner(c, env)
-				cfg, opts.Simulated = env.Config(), true
-			}
-			client, err := afi.New(ctx, cfg)
+			client, closeClient, err := connect(ctx, c, p, &opts)
 			if err != nil {
 				return withCode(exitFailed, err)
 			}
+			defer closeClient()
 			pf, err := executor.Preflight(ctx, client, p, opts)
 			if err != nil {
 				return withCode(exitFailed, err)

@@ -10,9 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/executor"
-	"github.com/afisync/afisync/internal/simenv"
 	"github.com/afisync/afisync/report"
 )
 
@@ -148,24 +146,12 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		Logger:      logger,
 	})
 
-	cfg := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL}
-	if c.simulate {
-		env, err := simenv.Start(p)
-		if err != nil {
-			un.failed(ctx, p.Name, err, nil)
-			return withCode(exitFailed, err)
-		}
-		defer env.Close()
-		simBanner(c, env)
-		cfg = env.Config()
-		opts.Simulated = true
-		opts.PollInterval, opts.PollMax = simenv.PollInterval, simenv.PollMax
-	}
-	client, err := afi.New(ctx, cfg)
+	client, closeClient, err := connect(ctx, c, p, &opts)
 	if err != nil {
 		un.failed(ctx, p.Name, err, nil)
 		return withCode(exitFailed, err)
 	}
+	defer closeClient()
 	if err := un.startProgress(p.Name, &opts); err != nil {
 		return withCode(exitInvalid, err)
 	}
@@ -206,10 +192,4 @@ func newLoggerTo(c *cli, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, ho)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
-}
-
-// simBanner says loudly, on stderr so that -o json stays clean, that the run
-// is simulated.
-func simBanner(c *cli, env *simenv.Env) {
-	fmt.Fprintf(c.stderr, "*** SIMULATED: talking to an in-process EC2 simulator at %s, not to AWS. Nothing real is copied. ***\n", env.Endpoint)
 }
