@@ -396,7 +396,7 @@ func (r *run) wait(ctx context.Context) {
 			n += len(v)
 		}
 		r.progress(PhaseWaiting)
-		r.log.Info("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.Round(100*time.Millisecond).String(), "deadline", deadline.Format(time.RFC3339))
+		r.log.Debug("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.Round(100*time.Millisecond).String(), "deadline", deadline.Format(time.RFC3339))
 		if err := r.o.Clock.Sleep(ctx, min(interval, deadline.Sub(now))); err != nil {
 			r.interrupt()
 			return
