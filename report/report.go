@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/afisync/afisync/internal/human"
 )
 
 // Status is a target's outcome.
@@ -215,7 +217,7 @@ func (r *Report) heading() string {
 func (r *Report) footer() string {
 	s := r.SummaryLine()
 	if d := r.FinishedAt.Sub(r.StartedAt); d > 0 {
-		s += fmt.Sprintf(" (%s)", d.Round(time.Millisecond))
+		s += " (" + human.Duration(d) + ")"
 	}
 	if r.Interrupted {
 		s += "; interrupted"
