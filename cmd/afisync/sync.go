@@ -84,6 +84,7 @@ or command line.`,
 		},
 	}
 	addPlanFlags(cmd, f)
+	cmd.Flags().BoolVar(&f.prune, "prune", false, "also list this plan's copies that sync --prune would delete (would-prune)")
 	return cmd
 }
 

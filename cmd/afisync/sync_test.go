@@ -106,6 +106,15 @@ func TestSyncAndDiffExitCodes(t *testing.T) {
 	if code != 0 {
 		t.Errorf("diff after sync: exit %d, want 0", code)
 	}
+	// Dropping a region: diff --prune lists its copy, plain diff does not.
+	fewer := writePlan(t, "version: 1\nname: cli\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\nafis:\n  - id: "+src.ID+"\n")
+	code, out, _ = runCLI(t, "diff", "--plan", fewer, "--endpoint-url", url, "--prune", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, "would-prune") {
+		t.Errorf("diff --prune after dropping a region: exit %d, want 2 and would-prune:\n%s", code, out)
+	}
+	if code, out, _ = runCLI(t, "diff", "--plan", fewer, "--endpoint-url", url, "--detailed-exitcode"); code != 0 || strings.Contains(out, "would-prune") {
+		t.Errorf("diff without --prune: exit %d:\n%s", code, out)
+	}
 	code, out, _ = runCLI(t, "sync", "--plan", missing, "--endpoint-url", url)
 	if code != 1 || !strings.Contains(out, "skipped") {
 		t.Errorf("sync with a missing source: exit %d, want 1:\n%s", code, out)
