@@ -141,13 +141,16 @@ func TestKillAndRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := RunKill(ctx, bin, KillCase{AFIs: 30, Regions: 3, Latency: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond, MaxRuns: 60, Seed: 1})
-	t.Logf("runs %d, killed %d, calls %d (clean %d), wall %s", res.Runs, res.Killed, res.Calls.Total, res.CleanCalls, res.Wall)
+	res, err := RunKill(ctx, bin, KillCase{AFIs: 30, Regions: 3, Latency: 50 * time.Millisecond,
+		// Kill each run once a random number of its copies exist, so
+		// that every kill lands while it copies.
+		AtCopies: true, MaxRuns: 60, Seed: 1})
+	t.Logf("runs %d, killed %d (%d while copying, %d copies left untagged), calls %d (clean %d), wall %s", res.Runs, res.Killed, res.MidCopy, res.Untagged, res.Calls.Total, res.CleanCalls, res.Wall)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Killed == 0 {
-		t.Errorf("no run was killed: the case proved nothing")
+	if res.MidCopy == 0 {
+		t.Errorf("no run was killed while copying (%d kills): the case proved nothing", res.Killed)
 	}
 	assertInvariants(t, "after kills", res.Inv)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/report"
 )
 
 // SourceRegion is where every generated source AFI lives.
@@ -167,15 +168,27 @@ type Invariants struct {
 	// Duplicates counts targets with more than one live (pending or
 	// available) copy of the source in the region. Must be 0.
 	Duplicates int
-	// Lost counts targets that have no live copy at all. Must be 0 after a
-	// run that reported success.
+	// Failed counts targets with no live copy that a run reported as
+	// failed, skipped or timed out: afisync said so (exit 1).
+	Failed int
+	// Lost counts targets with no live copy that no run reported as bad:
+	// afisync claimed success for them. Must be 0.
 	Lost int
 }
 
-// Check inspects the simulator's world (not any report) for the
-// invariants. Only copies owned by the default account count.
-func (e *Env) Check() Invariants {
+// Check inspects the simulator's world for the invariants. Only copies
+// owned by the default account count. A target without a live copy is
+// Failed if one of reps reported it bad, else Lost.
+func (e *Env) Check(reps ...*report.Report) Invariants {
 	inv := Invariants{Targets: e.Targets()}
+	reported := map[string]bool{}
+	for _, r := range reps {
+		for _, t := range r.Targets {
+			if t.Status.Bad() {
+				reported[t.SourceAFI+" "+t.Region] = true
+			}
+		}
+	}
 	want := map[string]bool{}
 	for _, s := range e.Sources {
 		want[s] = true
@@ -193,6 +206,8 @@ func (e *Env) Check() Invariants {
 		for _, s := range e.Sources {
 			ims := live[s]
 			switch {
+			case len(ims) == 0 && reported[s+" "+r]:
+				inv.Failed++
 			case len(ims) == 0:
 				inv.Lost++
 			case len(ims) > 1:

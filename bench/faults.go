@@ -15,6 +15,7 @@ import (
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
 	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/plan"
 	"github.com/afisync/afisync/report"
 )
 
@@ -148,7 +149,7 @@ func runFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 		res.Failed += badTargets(r)
 	}
 	res.Calls = e.Calls()
-	res.Inv = e.Check()
+	res.Inv = e.Check(reps...)
 	return res, nil
 }
 
@@ -175,18 +176,27 @@ func (s manualSleeper) Sleep(ctx context.Context, d time.Duration) error {
 type KillCase struct {
 	AFIs, Regions int
 	Latency       time.Duration // per call, real (not scaled)
-	MaxDelay      time.Duration // kill after uniform [0, MaxDelay)
-	MaxRuns       int           // give up after this many runs
-	Seed          uint64
+	MinDelay      time.Duration // kill after uniform [MinDelay, MaxDelay)
+	MaxDelay      time.Duration
+	// AtCopies, instead of a delay, kills each run as soon as the number
+	// of live copies reaches a random count between the run's starting
+	// count and the number of targets: always while it copies.
+	AtCopies bool
+	MaxRuns  int // give up after this many runs
+	Seed     uint64
 }
 
 // KillResult is the outcome of a KillCase.
 type KillResult struct {
 	Runs, Killed int
-	Inv          Invariants
-	Calls        CallCounts
-	CleanCalls   int // MinCalls of the starting state
-	Wall         time.Duration
+	// MidCopy counts kills that left copies made but work undone (targets
+	// without a copy, or copies without tags); Untagged sums the live copies left without afisync's tags
+	// (killed between CopyFpgaImage and CreateTags) after each kill.
+	MidCopy, Untagged int
+	Inv               Invariants
+	Calls             CallCounts
+	CleanCalls        int // MinCalls of the starting state
+	Wall              time.Duration
 }
 
 // BuildAfisync builds the afisync binary into dir and returns its path.
@@ -240,7 +250,12 @@ func RunKill(ctx context.Context, bin string, c KillCase) (KillResult, error) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		delay := time.Duration(rng.Int64N(int64(c.MaxDelay)))
+		delay := c.MinDelay + time.Duration(rng.Int64N(int64(max(c.MaxDelay-c.MinDelay, 1))))
+		var fire <-chan time.Time = time.After(delay)
+		if c.AtCopies {
+			live, _ := e.liveCopies()
+			fire = e.whenCopies(ctx, live+1+rng.IntN(max(e.Targets()-live-1, 1)), done)
+		}
 		select {
 		case err := <-done:
 			if err == nil {
@@ -250,7 +265,7 @@ func RunKill(ctx context.Context, bin string, c KillCase) (KillResult, error) {
 				return res, nil
 			}
 			// Exit 1 (a target failed) is allowed: rerun.
-		case <-time.After(delay):
+		case <-fire:
 			_ = cmd.Process.Kill()
 			if err := <-done; err == nil {
 				// It finished just before the kill.
@@ -260,10 +275,64 @@ func RunKill(ctx context.Context, bin string, c KillCase) (KillResult, error) {
 				return res, nil
 			}
 			res.Killed++
+			// Requests the dead process had sent may still land (as they
+			// may at AWS): let them, then look.
+			time.Sleep(c.Latency + 50*time.Millisecond)
+			live, untagged := e.liveCopies()
+			if live > 0 && (live < e.Targets() || untagged > 0) {
+				res.MidCopy++
+			}
+			res.Untagged += untagged
 		}
 	}
 	res.Wall = time.Since(start)
 	res.Calls = e.Calls()
 	res.Inv = e.Check()
 	return res, fmt.Errorf("sync did not exit 0 within %d runs", c.MaxRuns)
+}
+
+// liveCopies counts the live (pending or available) copies of the sources in
+// the destinations, and those among them without the afisync:source tag.
+func (e *Env) liveCopies() (live, untagged int) {
+	want := map[string]bool{}
+	for _, s := range e.Sources {
+		want[s] = true
+	}
+	for _, r := range e.Dests {
+		for _, im := range e.Sim.Images(ec2sim.DefaultAccount, r) {
+			if !want[im.SourceID] || (im.State != ec2sim.StatePending && im.State != ec2sim.StateAvailable) {
+				continue
+			}
+			live++
+			if im.Tags[plan.TagSource] == "" {
+				untagged++
+			}
+		}
+	}
+	return live, untagged
+}
+
+// whenCopies returns a channel that fires once n live copies exist; it stops
+// watching when exited is ready (without consuming it) or ctx is done.
+func (e *Env) whenCopies(ctx context.Context, n int, exited chan error) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	go func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			if live, _ := e.liveCopies(); live >= n {
+				ch <- time.Now()
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if len(exited) > 0 {
+				return
+			}
+		}
+	}()
+	return ch
 }

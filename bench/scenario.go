@@ -147,7 +147,7 @@ func RunAfisync(ctx context.Context, s Scenario) (Result, error) {
 	}
 	res.Failed = badTargets(rep)
 	res.Calls = e.Calls()
-	res.Inv = e.Check()
+	res.Inv = e.Check(rep)
 	return res, nil
 }
 

@@ -70,11 +70,11 @@ func WriteScenarioTable(w io.Writer, rs []Result) {
 
 // WriteFaultTable writes fault-matrix results as a Markdown table.
 func WriteFaultTable(w io.Writer, rs []FaultResult) {
-	fmt.Fprintln(w, "| Case | Targets | Runs | Converged | Duplicates | Lost | Calls | Clean calls | Extra calls | Throttled | Errors | Wall (s) |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| Case | Targets | Runs | Converged | Failed (reported) | Duplicates | Lost | Calls | Clean calls | Extra calls | Throttled | Errors | Wall (s) |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %+d | %d | %d | %s |\n",
-			r.Name, r.Inv.Targets, r.Runs, r.Inv.Converged, r.Inv.Duplicates, r.Inv.Lost,
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %+d | %d | %d | %s |\n",
+			r.Name, r.Inv.Targets, r.Runs, r.Inv.Converged, r.Inv.Failed, r.Inv.Duplicates, r.Inv.Lost,
 			r.Calls.Total, r.CleanCalls, r.Calls.Total-r.CleanCalls, r.Calls.Throttled, r.Calls.Errors, secs(r.Wall))
 	}
 }

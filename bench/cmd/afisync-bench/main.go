@@ -41,11 +41,21 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults, kill bool) error {
-	fmt.Fprintf(w, "Command: %s\n\n", strings.Join(os.Args, " "))
+	args := []string{"go", "run", "./bench/cmd/afisync-bench"}
+	for _, a := range os.Args[1:] {
+		if a == "" || strings.ContainsAny(a, " '\"") {
+			a = strconv.Quote(a)
+		}
+		args = append(args, a)
+	}
+	fmt.Fprintf(w, "Command: `%s`\n\n", strings.Join(args, " "))
 	fmt.Fprintf(w, "Machine: %d CPUs (GOMAXPROCS %d), %s, %s/%s, %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "Scale %g (EC2 refill rates and afisync pacing ×%g; latency %s ÷ %g); wall and ideal times are scaled seconds (×%g for AWS time).\n\n", scale, scale, latency, scale, scale)
 	var results []bench.Result
 	for _, sz := range strings.Split(sizes, ",") {
+		if strings.TrimSpace(sz) == "" {
+			continue
+		}
 		n, r, err := parseSize(sz)
 		if err != nil {
 			return err
@@ -66,10 +76,12 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 			results = append(results, nres)
 		}
 	}
-	fmt.Fprintln(w, "### Throttled scenarios")
-	fmt.Fprintln(w)
-	bench.WriteScenarioTable(w, results)
-	fmt.Fprintln(w)
+	if len(results) > 0 {
+		fmt.Fprintln(w, "### Throttled scenarios")
+		fmt.Fprintln(w)
+		bench.WriteScenarioTable(w, results)
+		fmt.Fprintln(w)
+	}
 	if faults {
 		var frs []bench.FaultResult
 		for _, c := range FaultMatrix(scale) {
@@ -97,16 +109,22 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 		}
 		fmt.Fprintln(w, "### SIGKILL at random points, rerun until exit 0")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| Plan | Seed | Runs | Killed | Converged | Duplicates | Lost | Calls | Min calls (one clean run) | Extra calls | Wall (s) |")
-		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-		for seed := uint64(1); seed <= 5; seed++ {
-			kc := bench.KillCase{AFIs: 100, Regions: 5, Latency: 20 * time.Millisecond, MaxDelay: 1500 * time.Millisecond, MaxRuns: 100, Seed: seed}
+		fmt.Fprintln(w, "| Plan | Seed | Kill | Runs | Killed | Killed while copying | Untagged copies left | Converged | Duplicates | Lost | Calls | Min calls (one clean run) | Extra calls | Wall (s) |")
+		fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		for seed := uint64(1); seed <= 10; seed++ {
+			// Seeds 1-5 kill after a random delay; 6-10 once a random
+			// number of copies exist, so every kill lands mid-copy.
+			kc := bench.KillCase{AFIs: 40, Regions: 5, Latency: 50 * time.Millisecond, MinDelay: 100 * time.Millisecond, MaxDelay: 500 * time.Millisecond, MaxRuns: 100, Seed: seed, AtCopies: seed > 5}
 			kr, err := bench.RunKill(ctx, bin, kc)
 			if err != nil {
 				return fmt.Errorf("kill seed %d: %w", seed, err)
 			}
-			fmt.Fprintf(w, "| %d×%d | %d | %d | %d | %d/%d | %d | %d | %d | %d | %+d | %.2f |\n",
-				kc.AFIs, kc.Regions, seed, kr.Runs, kr.Killed, kr.Inv.Converged, kr.Inv.Targets, kr.Inv.Duplicates, kr.Inv.Lost,
+			how := fmt.Sprintf("after %s–%s", kc.MinDelay, kc.MaxDelay)
+			if kc.AtCopies {
+				how = "at a random copy count"
+			}
+			fmt.Fprintf(w, "| %d×%d | %d | %s | %d | %d | %d | %d | %d/%d | %d | %d | %d | %d | %+d | %.2f |\n",
+				kc.AFIs, kc.Regions, seed, how, kr.Runs, kr.Killed, kr.MidCopy, kr.Untagged, kr.Inv.Converged, kr.Inv.Targets, kr.Inv.Duplicates, kr.Inv.Lost,
 				kr.Calls.Total, kr.CleanCalls, kr.Calls.Total-kr.CleanCalls, kr.Wall.Seconds())
 		}
 		fmt.Fprintln(w)
