@@ -252,12 +252,14 @@ func RunKill(ctx context.Context, bin string, c KillCase) (KillResult, error) {
 		go func() { done <- cmd.Wait() }()
 		delay := c.MinDelay + time.Duration(rng.Int64N(int64(max(c.MaxDelay-c.MinDelay, 1))))
 		var fire <-chan time.Time = time.After(delay)
+		wctx, stopWatching := context.WithCancel(ctx)
 		if c.AtCopies {
 			live, _ := e.liveCopies()
-			fire = e.whenCopies(ctx, live+1+rng.IntN(max(e.Targets()-live-1, 1)), done)
+			fire = e.whenCopies(wctx, live+1+rng.IntN(max(e.Targets()-live-1, 1)))
 		}
 		select {
 		case err := <-done:
+			stopWatching()
 			if err == nil {
 				res.Wall = time.Since(start)
 				res.Calls = e.Calls()
@@ -266,6 +268,7 @@ func RunKill(ctx context.Context, bin string, c KillCase) (KillResult, error) {
 			}
 			// Exit 1 (a target failed) is allowed: rerun.
 		case <-fire:
+			stopWatching()
 			_ = cmd.Process.Kill()
 			if err := <-done; err == nil {
 				// It finished just before the kill.
@@ -313,8 +316,8 @@ func (e *Env) liveCopies() (live, untagged int) {
 }
 
 // whenCopies returns a channel that fires once n live copies exist; it stops
-// watching when exited is ready (without consuming it) or ctx is done.
-func (e *Env) whenCopies(ctx context.Context, n int, exited chan error) <-chan time.Time {
+// watching when ctx is done.
+func (e *Env) whenCopies(ctx context.Context, n int) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	go func() {
 		t := time.NewTicker(time.Millisecond)
@@ -328,9 +331,6 @@ func (e *Env) whenCopies(ctx context.Context, n int, exited chan error) <-chan t
 			case <-ctx.Done():
 				return
 			case <-t.C:
-			}
-			if len(exited) > 0 {
-				return
 			}
 		}
 	}()
