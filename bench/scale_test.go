@@ -8,11 +8,11 @@ import (
 	"github.com/afisync/afisync/plan"
 )
 
-// The budget for planning 10,000 AFIs × 20 regions.
+// The memory budget for planning 10,000 AFIs × 20 regions (its time
+// budget, 1 s, is measured by BenchmarkDiff10kx20, not asserted).
 const (
 	scaleAFIs    = 10000
 	scaleRegions = 20
-	diffBudget   = time.Second
 	memBudget    = 256 << 20
 )
 
@@ -61,8 +61,8 @@ func BenchmarkDiff10kx20(b *testing.B) {
 
 // TestDiffScale holds plan.Diff to the budget at 10,000 AFIs × 20 regions
 // with every copy present (the largest inventory): at most 256 MiB allocated
-// by the diff and under a second. Under the race detector, which inflates
-// both, it checks only the result.
+// by the diff (allocation is deterministic; time is only logged). Under the
+// race detector, which inflates allocation, it checks only the result.
 func TestDiffScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 210,000-AFI inventory")
@@ -71,43 +71,35 @@ func TestDiffScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The time is the best of three diffs (one under the race detector):
-	// the machine is shared.
-	runs := 3
-	if raceEnabled {
-		runs = 1
-	}
-	var d *plan.DiffResult
-	var alloc uint64
-	took := time.Duration(1 << 62)
-	for i := range runs {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		start := time.Now()
-		d = plan.Diff(w.Targets, w.Inv, plan.DiffOptions{Retries: 3, PlanName: PlanName})
-		took = min(took, time.Since(start))
-		runtime.ReadMemStats(&after)
-		if i == 0 {
-			alloc = after.TotalAlloc - before.TotalAlloc
-		}
-	}
-	if len(d.Changes) != scaleAFIs*scaleRegions {
-		t.Fatalf("%d changes, want %d", len(d.Changes), scaleAFIs*scaleRegions)
-	}
-	for _, c := range d.Changes {
-		if c.Action != plan.ActionNone {
-			t.Fatalf("steady state: %s → %s is %s (%s), want none", c.Target.SourceAFI, c.Target.Region, c.Action, c.Reason)
-		}
-	}
-	t.Logf("diff of %d targets: %s, %.1f MiB allocated", len(d.Changes), took, float64(alloc)/(1<<20))
-	if raceEnabled {
-		return // the race detector changes both time and allocation
-	}
-	if alloc > memBudget {
-		t.Errorf("diff allocated %.1f MiB, budget %d MiB", float64(alloc)/(1<<20), memBudget>>20)
-	}
-	if took > diffBudget {
-		t.Errorf("diff took %s, budget %s", took, diffBudget)
+	for _, selector := range []bool{false, true} {
+		t.Run(map[bool]string{false: "explicit", true: "selector"}[selector], func(t *testing.T) {
+			targets := w.Targets
+			if selector {
+				targets = w.Selector.Targets()
+			}
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			d := plan.Diff(targets, w.Inv, plan.DiffOptions{Retries: 3, PlanName: PlanName})
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			if len(d.Changes) != scaleAFIs*scaleRegions {
+				t.Fatalf("%d changes, want %d", len(d.Changes), scaleAFIs*scaleRegions)
+			}
+			for _, c := range d.Changes {
+				if c.Action != plan.ActionNone {
+					t.Fatalf("steady state: %s → %s is %s (%s), want none", c.Target.SourceAFI, c.Target.Region, c.Action, c.Reason)
+				}
+			}
+			t.Logf("diff of %d targets: %s, %.1f MiB allocated", len(d.Changes), took, float64(alloc)/(1<<20))
+			if raceEnabled {
+				return // the race detector changes allocation
+			}
+			if alloc > memBudget {
+				t.Errorf("diff allocated %.1f MiB, budget %d MiB", float64(alloc)/(1<<20), memBudget>>20)
+			}
+		})
 	}
 }

@@ -144,11 +144,30 @@ type DiffOptions struct {
 // without a global ID) and then by the source's AGFI (copies made by hand or
 // by other tools count as present).
 func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
-	// Sized for the explicit targets up front: growing a slice of 200,000
-	// Changes by doubling copied and kept alive several times its size.
-	res := &DiffResult{Changes: make([]Change, 0, len(targets))}
 	idx := newInventoryIndex(inv)
-	seen := make(map[string]bool, len(targets)) // source key + "→" + region
+	// Resolve each selector once per source region (every destination
+	// region of an entry shares the matches), and count the
+	// concrete targets, so that the result is sized up front: growing a
+	// slice of 200,000 Changes by doubling copies it, and keeps the copies
+	// alive, several times over.
+	type selKey struct{ region, selector string }
+	matches := map[selKey][]*Image{}
+	n := 0
+	for _, t := range targets {
+		if t.Selector == nil {
+			n++
+			continue
+		}
+		k := selKey{t.SourceRegion, t.Selector.String()}
+		m, ok := matches[k]
+		if !ok {
+			m = idx.match(t.SourceRegion, t.Selector)
+			matches[k] = m
+		}
+		n += len(m)
+	}
+	res := &DiffResult{Changes: make([]Change, 0, n)}
+	seen := make(map[string]bool, n) // source key + "→" + region
 	add := func(t Target, sel *Selector, src *Image, srcErr string) {
 		key := SourceKey(t.SourceRegion, t.SourceAFI) + "→" + t.Region
 		if seen[key] {
@@ -177,8 +196,8 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		if t.Selector == nil {
 			continue
 		}
-		matches := idx.match(t.SourceRegion, t.Selector)
-		if len(matches) == 0 {
+		ms := matches[selKey{t.SourceRegion, t.Selector.String()}]
+		if len(ms) == 0 {
 			w := fmt.Sprintf("selector %s in %s matched no owned, available AFI", t.Selector, t.SourceRegion)
 			if !warned[w] {
 				warned[w] = true
@@ -186,7 +205,7 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 			}
 			continue
 		}
-		for _, m := range matches {
+		for _, m := range ms {
 			ct := t
 			ct.SourceAFI = m.ID
 			ct.Selector = nil
