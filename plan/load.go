@@ -472,55 +472,38 @@ func (ps *parser) regionList(f field, what string) ([]regionRef, bool) {
 
 // accountList reads share_with: distinct 12-digit account IDs.
 func (ps *parser) accountList(f field, what string) ([]string, bool) {
-	items, ok := ps.list(f, what, MaxAccounts, `["111122223333"]`)
-	out := []string{}
-	seen := map[string]*yaml.Node{}
-	for _, it := range items {
-		it = resolve(it)
-		s, sok := ps.str(field{nil, it}, "an account ID")
-		if !sok {
-			ok = false
-			continue
-		}
-		if p := checkAccount(s); p != nil {
-			ps.problem(it, p)
-			ok = false
-			continue
-		}
-		if prev, dup := seen[s]; dup {
-			ps.at(it, fmt.Sprintf("account %s is listed twice in %s", quote(s), what),
-				fmt.Sprintf("it is already listed %s; remove one", earlier(prev, it)))
-			ok = false
-			continue
-		}
-		seen[s] = it
-		out = append(out, s)
-	}
-	return out, ok
+	return ps.distinctList(f, what, `["111122223333"]`, "an account ID", "account", checkAccount)
 }
 
 // groupList reads share_with_groups: distinct load-permission groups, of
 // which EC2 has only "all" (public).
 func (ps *parser) groupList(f field, what string) ([]string, bool) {
 	// Only one group exists, so any item past the first is an error anyway;
-	// the bound only keeps an absurd list from flooding the output.
-	items, ok := ps.list(f, what, MaxAccounts, "[all]")
+	// the bound (MaxAccounts) only keeps an absurd list from flooding the
+	// output.
+	return ps.distinctList(f, what, "[all]", "a load-permission group", "group", checkGroup)
+}
+
+// distinctList reads a list of at most MaxAccounts distinct strings, each
+// passing check; noun names one item in the duplicate message.
+func (ps *parser) distinctList(f field, what, example, kind, noun string, check func(string) *problem) ([]string, bool) {
+	items, ok := ps.list(f, what, MaxAccounts, example)
 	out := []string{}
 	seen := map[string]*yaml.Node{}
 	for _, it := range items {
 		it = resolve(it)
-		s, sok := ps.str(field{nil, it}, "a load-permission group")
+		s, sok := ps.str(field{nil, it}, kind)
 		if !sok {
 			ok = false
 			continue
 		}
-		if p := checkGroup(s); p != nil {
+		if p := check(s); p != nil {
 			ps.problem(it, p)
 			ok = false
 			continue
 		}
 		if prev, dup := seen[s]; dup {
-			ps.at(it, fmt.Sprintf("group %s is listed twice in %s", quote(s), what),
+			ps.at(it, fmt.Sprintf("%s %s is listed twice in %s", noun, quote(s), what),
 				fmt.Sprintf("it is already listed %s; remove one", earlier(prev, it)))
 			ok = false
 			continue
