@@ -102,6 +102,8 @@ type Sim struct {
 	faults    map[string][]fault
 	calls     map[callKey]int
 	retries   map[retryKey]int
+	// changes counts calls and Go API calls that changed the world.
+	changes uint64
 }
 
 // New returns a simulator configured by o.
@@ -162,6 +164,15 @@ func New(o Options) *Sim {
 		s.deny[acct] = m
 	}
 	return s
+}
+
+// Changes counts the calls that changed the simulated world (every
+// successful action but the Describe ones and STS, and AddImage). A caller
+// that persists the world saves it when the count moves.
+func (s *Sim) Changes() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changes
 }
 
 // SetFailRate changes Options.FailRate.
@@ -361,6 +372,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	outcome := "ok"
 	if aerr != nil {
 		outcome = aerr.Code
+	} else if !sts && !strings.HasPrefix(c.action, "Describe") {
+		s.changes++
 	}
 	s.calls[callKey{c.action, c.region, outcome}]++
 	s.mu.Unlock()

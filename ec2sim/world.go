@@ -167,6 +167,7 @@ func (s *Sim) agfiUsed(id string) bool {
 func (s *Sim) AddImage(img Image) (Image, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if !s.fpgaRegions[img.Region] {
 		return Image{}, fmt.Errorf("ec2sim: region %q is not an FPGA region", img.Region)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -51,9 +52,9 @@ the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url. The Region
 comes from each request's signature and the account from its access key.
 
 It prints the endpoint it bound and the environment a client needs, then
-serves until interrupted. --state keeps the world across restarts (written on
-shutdown, atomically); --seed preloads AFIs from YAML when there is no state
-yet. GET /_sim/stats returns call counts as JSON; POST
+serves until interrupted. --state keeps the world across restarts (saved
+atomically within a second of each change, and on shutdown); --seed preloads
+AFIs from YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; POST
 /_sim/clock/advance?by=1h skips simulated time ahead. See docs/simulator.md.`,
 		Example: `  afisync sim
   afisync sim --listen 127.0.0.1:0 --copy-time 30s --seed afis.yaml
@@ -67,7 +68,7 @@ yet. GET /_sim/stats returns call counts as JSON; POST
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free port)")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --listen address that is not loopback")
-	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists) and save it there on shutdown")
+	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists); save it there within a second of each change and on shutdown")
 	fl.StringVar(&f.seedFile, "seed", "", "preload AFIs from this YAML file (ignored when --state FILE exists)")
 	fl.DurationVar(&f.copyTime, "copy-time", ec2sim.DefaultCopyTime, "how long a copy stays pending (0s: at once)")
 	fl.DurationVar(&f.buildTime, "build-time", ec2sim.DefaultBuildTime, "how long CreateFpgaImage stays pending (0s: at once)")
@@ -218,6 +219,17 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	stopSaving, saved := make(chan struct{}), make(chan struct{})
+	if f.stateFile != "" {
+		t := time.NewTicker(stateSaveInterval)
+		go func() {
+			defer close(saved)
+			defer t.Stop()
+			autosave(sim, f.stateFile, t.C, stopSaving, c.stderr)
+		}()
+	} else {
+		close(saved)
+	}
 	select {
 	case err = <-served:
 	case <-ctx.Done():
@@ -226,6 +238,8 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 		cancel()
 		<-served
 	}
+	close(stopSaving)
+	<-saved
 	if f.stateFile != "" {
 		if serr := sim.SaveFile(f.stateFile); serr != nil {
 			return withCode(exitFailed, serr)
@@ -309,4 +323,32 @@ func loadSimSeed(sim *ec2sim.Sim, path string) (int, error) {
 		}
 	}
 	return len(seed.Images), nil
+}
+
+// stateSaveInterval is how often `afisync sim --state` checks whether the
+// world changed and, if so, saves it.
+const stateSaveInterval = time.Second
+
+// autosave saves the simulator's world to path on each tick when it changed
+// since the last save, until stop is closed, so that a simulator that is
+// killed loses at most the last interval's changes. A failed save is
+// reported on w and tried again at the next tick.
+func autosave(sim *ec2sim.Sim, path string, tick <-chan time.Time, stop <-chan struct{}, w io.Writer) {
+	last := sim.Changes()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick:
+			n := sim.Changes()
+			if n == last {
+				continue
+			}
+			if err := sim.SaveFile(path); err != nil {
+				fmt.Fprintf(w, "afisync sim: %v\n", err)
+				continue
+			}
+			last = n
+		}
+	}
 }

@@ -395,3 +395,35 @@ func TestSimSeedTimes(t *testing.T) {
 		t.Errorf("after ready_in: %s", got)
 	}
 }
+
+func TestSimAutosave(t *testing.T) {
+	sim := ec2sim.New(ec2sim.Options{})
+	path := filepath.Join(t.TempDir(), "world.json")
+	tick, stop, done := make(chan time.Time), make(chan struct{}), make(chan struct{})
+	var errs bytes.Buffer
+	go func() { defer close(done); autosave(sim, path, tick, stop, &errs) }()
+
+	tick <- time.Time{} // nothing changed: nothing written
+	tick <- time.Time{} // (a second tick makes sure the first was handled)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("saved an unchanged world (stat: %v)", err)
+	}
+	im, err := sim.AddImage(ec2sim.Image{Region: "us-east-1", Name: "kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick <- time.Time{}
+	tick <- time.Time{}
+	close(stop)
+	<-done
+	restored := ec2sim.New(ec2sim.Options{})
+	if ok, err := restored.LoadFile(path); !ok || err != nil {
+		t.Fatalf("LoadFile: %v, %v", ok, err)
+	}
+	if got, ok := restored.Image(im.ID); !ok || got.Name != "kept" {
+		t.Errorf("the saved world lacks %s: %+v", im.ID, got)
+	}
+	if errs.Len() != 0 {
+		t.Errorf("autosave reported: %s", errs.String())
+	}
+}
