@@ -616,3 +616,40 @@ func TestResolveSettings(t *testing.T) {
 		t.Errorf("unset retries resolved to %d", o.Retries)
 	}
 }
+
+func TestUnlistedRegionFailsOnlyItsTargets(t *testing.T) {
+	w := newWorld(t, ec2sim.Options{})
+	srcs := w.seed("us-east-1", 1)
+	regions := []string{"us-west-2", "eu-west-1", "eu-central-1"}
+	p := mkPlan(t, srcs, regions, "")
+	// The first inventory walk (whichever region it is) is refused.
+	w.sim.InjectFault("DescribeFpgaImages", 1, "UnauthorizedOperation", 403)
+	rep := w.run(context.Background(), p, executor.Options{})
+	failed := rep.Summary[report.StatusFailed]
+	if failed != 1 && failed != 3 { // one destination, or the source region
+		t.Fatalf("%d failed targets:\n%s", failed, text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Status == report.StatusFailed && !strings.Contains(tg.Message, "could not list the AFIs in") {
+			t.Errorf("failed target without the listing error: %+v", tg)
+		}
+	}
+	if got := rep.Summary[report.StatusCopying]; got != 3-failed {
+		t.Errorf("%d copies started, want %d: the other regions go on", got, 3-failed)
+	}
+	if rep.ExitCode(false) != 1 {
+		t.Errorf("exit %d, want 1", rep.ExitCode(false))
+	}
+
+	// With regions unlisted, --prune deletes nothing: what the plan still
+	// wants there is unknown.
+	w.sim.InjectFault("DescribeFpgaImages", 100, "UnauthorizedOperation", 403)
+	rep = w.run(context.Background(), mkPlan(t, srcs, regions[:1], ""), executor.Options{Prune: true})
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "not pruning") {
+		t.Errorf("warnings = %q, want one saying prune was skipped", rep.Warnings)
+	}
+	if n := w.sim.Stats().Count("DeleteFpgaImage", "", ""); n != 0 {
+		t.Errorf("pruned with regions unlisted: %d deletes", n)
+	}
+	w.sim.ClearFaults()
+}

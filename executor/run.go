@@ -136,26 +136,35 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 			}
 		}
 	}
-	inv := &plan.Inventory{Account: account, Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{}, LoadPermissions: map[string]*plan.LoadPermissions{}}
+	inv := &plan.Inventory{Account: account, Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{},
+		LoadPermissions: map[string]*plan.LoadPermissions{}, Unlisted: map[string]string{}}
 	var mu sync.Mutex
 	var g errgroup.Group
 	for region := range regions {
 		g.Go(func() error {
 			ims, err := r.c.ListOwned(ctx, region)
-			if err != nil && extra[region] && afi.ErrorCode(err) == "InvalidAction" {
-				return nil // a region without FPGA support holds no AFIs
-			}
-			if err != nil {
-				return err
-			}
 			mu.Lock()
-			inv.Owned[region] = ims
-			mu.Unlock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				inv.Owned[region] = ims
+			case extra[region]:
+				// Only pruning looks here: a region without FPGA support
+				// (InvalidAction) holds no AFIs, and one that cannot be
+				// listed is left alone.
+				if afi.ErrorCode(err) != "InvalidAction" {
+					r.log.Warn("not pruning in a region that could not be listed", "region", region, "err", apiMessage(err))
+				}
+			default:
+				// The targets that need this region fail; the others go on.
+				inv.Unlisted[region] = apiMessage(err)
+			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	_ = g.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	r.log.Info("inventory", "regions", len(regions), "afis", countImages(inv.Owned))
 
@@ -170,6 +179,9 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 	foreign := map[string][]string{}
 	for _, t := range targets {
 		k := plan.SourceKey(t.SourceRegion, t.SourceAFI)
+		if _, down := inv.Unlisted[t.SourceRegion]; down {
+			continue // its targets fail with the listing error
+		}
 		if t.Selector == nil && !owned[k] && !contains(foreign[t.SourceRegion], t.SourceAFI) {
 			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
 		}

@@ -56,6 +56,9 @@ type Inventory struct {
 	// up, keyed by SourceKey(region, copy-id). Diff asks for them through
 	// DiffResult.NeedPermissions.
 	LoadPermissions map[string]*LoadPermissions
+	// Unlisted names the regions whose AFIs could not be listed, with the
+	// reason: targets that need one of them fail with that reason.
+	Unlisted map[string]string
 }
 
 // SourceKey is the key of a source AFI in Inventory.Foreign and the value of
@@ -196,6 +199,17 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		if t.Selector == nil {
 			continue
 		}
+		if why, ok := inv.Unlisted[t.SourceRegion]; ok {
+			// The selector cannot be resolved: the target fails rather
+			// than silently matching nothing.
+			key := "select:" + t.Selector.String() + "@" + t.SourceRegion + "→" + t.Region
+			if !seen[key] {
+				seen[key] = true
+				res.Changes = append(res.Changes, Change{Target: t, Selector: t.Selector, Action: ActionFail,
+					Reason: "could not list the AFIs in " + t.SourceRegion + " to resolve the selector: " + why})
+			}
+			continue
+		}
 		ms := matches[selKey{t.SourceRegion, t.Selector.String()}]
 		if len(ms) == 0 {
 			w := fmt.Sprintf("selector %s in %s matched no owned, available AFI", t.Selector, t.SourceRegion)
@@ -212,7 +226,12 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 			add(ct, t.Selector, m, "")
 		}
 	}
-	if opt.Prune {
+	switch {
+	case opt.Prune && len(inv.Unlisted) > 0:
+		// What the plan still wants cannot be known everywhere: deleting
+		// now could delete a copy that a selector still wants.
+		res.Warnings = append(res.Warnings, "not pruning: the AFIs of "+strings.Join(sortedKeys(inv.Unlisted), ", ")+" could not be listed")
+	case opt.Prune:
 		res.Prunes = prunes(res.Changes, idx, opt.PlanName)
 	}
 	return res
@@ -261,6 +280,12 @@ func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
 
 func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inventory, opt DiffOptions) Change {
 	c := Change{Target: t, Source: src}
+	for _, r := range []string{t.SourceRegion, t.Region} {
+		if why, ok := inv.Unlisted[r]; ok {
+			c.Action, c.Reason = ActionFail, "could not list the AFIs in "+r+": "+why
+			return c
+		}
+	}
 	if srcErr != "" {
 		c.Action, c.Reason = ActionSkip, srcErr
 		return c

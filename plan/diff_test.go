@@ -266,3 +266,31 @@ func TestDiffPrunes(t *testing.T) {
 		t.Errorf("prunes without DiffOptions.Prune: %v", res.Prunes)
 	}
 }
+
+func TestDiffUnlistedRegions(t *testing.T) {
+	owned := map[string][]Image{"us-east-1": {srcImage()}}
+	sel := &Selector{Name: "nic*"}
+	targets := []Target{
+		{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"},
+		{SourceRegion: "us-east-1", SourceAFI: src, Region: "eu-west-1"},
+		{SourceRegion: "eu-central-1", Selector: sel, Region: "eu-west-1"},
+	}
+	inv := &Inventory{Account: acct, Owned: owned, Unlisted: map[string]string{"us-west-2": "boom", "eu-central-1": "down"}}
+	inv.Owned["eu-west-1"] = nil
+	res := Diff(targets, inv, DiffOptions{PlanName: "p", Prune: true})
+	var got []string
+	for _, c := range res.Changes {
+		got = append(got, c.Target.Region+":"+string(c.Action)+":"+c.Reason)
+	}
+	want := []string{
+		"us-west-2:fail:could not list the AFIs in us-west-2: boom",
+		"eu-west-1:copy:no copy in eu-west-1",
+		"eu-west-1:fail:could not list the AFIs in eu-central-1 to resolve the selector: down",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(res.Prunes) != 0 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "not pruning: the AFIs of eu-central-1, us-west-2 could not be listed") {
+		t.Errorf("prunes %v, warnings %q", res.Prunes, res.Warnings)
+	}
+}
