@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -83,9 +84,10 @@ func (r *run) do(ctx context.Context) (*report.Report, error) {
 	rep.Warnings = d.Warnings
 	for _, ch := range d.Changes {
 		res := r.initial(ch)
-		if ch.Copy != nil && permErrs[plan.SourceKey(ch.Copy.Region, ch.Copy.ID)] != "" {
-			res.status, res.msg = report.StatusFailed, permErrs[plan.SourceKey(ch.Copy.Region, ch.Copy.ID)]
-			res.ch.Action = plan.ActionFail
+		if ch.Copy != nil {
+			if msg, ok := permErrs[plan.SourceKey(ch.Copy.Region, ch.Copy.ID)]; ok {
+				res.status, res.msg, res.ch.Action = report.StatusFailed, msg, plan.ActionFail
+			}
 		}
 		r.results = append(r.results, res)
 	}
@@ -182,7 +184,7 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 		if _, down := inv.Unlisted[t.SourceRegion]; down {
 			continue // its targets fail with the listing error
 		}
-		if t.Selector == nil && !owned[k] && !contains(foreign[t.SourceRegion], t.SourceAFI) {
+		if t.Selector == nil && !owned[k] && !slices.Contains(foreign[t.SourceRegion], t.SourceAFI) {
 			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
 		}
 	}
@@ -215,15 +217,6 @@ func countImages(m map[string][]plan.Image) int {
 		n += len(v)
 	}
 	return n
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // initial turns a planned change into the target's starting result; for a
@@ -461,7 +454,7 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 		byID[found[i].ID] = &found[i]
 	}
 	for _, res := range rs {
-		if contains(missing, res.copyID) {
+		if slices.Contains(missing, res.copyID) {
 			r.set(res, report.StatusFailed, "copy "+res.copyID+" disappeared while afisync waited for it")
 			continue
 		}
