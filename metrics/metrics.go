@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -109,9 +110,15 @@ func ReadLastSuccess(path, plan string) (time.Time, error) {
 	return lastSuccess(f, plan)
 }
 
-func lastSuccess(r io.Reader, plan string) (time.Time, error) {
+// Parse reads a metrics file in the text exposition format with
+// Prometheus' own parser.
+func Parse(r io.Reader) (map[string]*dto.MetricFamily, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(r)
+	return parser.TextToMetricFamilies(r)
+}
+
+func lastSuccess(r io.Reader, plan string) (time.Time, error) {
+	families, err := Parse(r)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/report"
@@ -28,8 +26,7 @@ func parse(t *testing.T, path string) map[string]*dto.MetricFamily {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(f)
+	mfs, err := Parse(f)
 	if err != nil {
 		t.Fatalf("the metrics file does not parse: %v", err)
 	}

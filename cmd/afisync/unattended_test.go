@@ -20,10 +20,9 @@ import (
 
 	"github.com/creack/pty"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/metrics"
 	"github.com/afisync/afisync/report"
 )
 
@@ -64,8 +63,7 @@ func parseMetrics(t *testing.T, path string) map[string]*dto.MetricFamily {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(f)
+	mfs, err := metrics.Parse(f)
 	if err != nil {
 		t.Fatalf("metrics file does not parse: %v", err)
 	}
