@@ -131,6 +131,11 @@ func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 					out, md, err := next.HandleDeserialize(ctx, in)
 					done()
 					c.stats.record(region, call.Action, err)
+					if err != nil {
+						c.stats.mu.Lock()
+						c.stats.last = &FailedAttempt{call, err}
+						c.stats.mu.Unlock()
+					}
 					return out, md, err
 				}), middleware.Before)
 		},
@@ -159,6 +164,21 @@ type Stats struct {
 	m        map[CallKey]*CallCount
 	next     uint64
 	inflight map[uint64]InFlight
+	last     *FailedAttempt
+}
+
+// FailedAttempt is an HTTP attempt that ended in an error.
+type FailedAttempt struct {
+	InFlight
+	Err error
+}
+
+// LastFailure returns the most recent attempt that failed (nil if none):
+// with InFlight, what a run that hit its deadline can say it was stuck on.
+func (c *Client) LastFailure() *FailedAttempt {
+	c.stats.mu.Lock()
+	defer c.stats.mu.Unlock()
+	return c.stats.last
 }
 
 // InFlight is an HTTP attempt that has not been answered yet.

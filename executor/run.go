@@ -212,6 +212,9 @@ func (r *run) deadlineMessage() string {
 	slow := r.slow
 	r.mu.Unlock()
 	if len(slow) == 0 {
+		if f := r.c.LastFailure(); f != nil {
+			msg += fmt.Sprintf("; the last failed call was %s in %s at %s: %v", f.Action, f.Region, f.Endpoint, afi.Explain(f.Err))
+		}
 		return msg
 	}
 	s := slow[0]

@@ -17,13 +17,18 @@ import (
 )
 
 func main() {
+	os.Exit(runWithSignals(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Exit))
+}
+
+// runWithSignals is run with SIGINT and SIGTERM wired to stopOnSignals.
+func runWithSignals(args []string, stdin io.Reader, stdout, stderr io.Writer, exit func(int)) int {
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go stopOnSignals(sigs, cancel, os.Stderr, os.Exit)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	cancel()
-	os.Exit(code)
+	defer signal.Stop(sigs)
+	go stopOnSignals(sigs, cancel, stderr, exit)
+	return run(ctx, args, stdin, stdout, stderr)
 }
 
 // stopOnSignals stops the run on the first SIGINT or SIGTERM — calls in
