@@ -56,7 +56,7 @@ type Run struct {
 // report whose exit status is 0 without --detailed-exitcode (every target
 // in its desired state; for a dry run, nothing unsatisfiable).
 func (r Run) Succeeded() bool {
-	return r.Err == nil && r.Report != nil && r.Report.ExitCode(false) == 0
+	return r.Err == nil && r.Report != nil && !r.Report.Failed()
 }
 
 // CheckPath checks a --metrics-file value.

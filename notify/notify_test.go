@@ -198,6 +198,8 @@ func TestWanted(t *testing.T) {
 	inSync := &report.Report{Targets: []report.Target{{Status: report.StatusInSync}}}
 	copied := &report.Report{Targets: []report.Target{{Status: report.StatusCopying}, {Status: report.StatusInSync}}}
 	wouldCopy := &report.Report{DryRun: true, Targets: []report.Target{{Status: report.StatusWouldCopy}}}
+	adopted := &report.Report{Targets: []report.Target{{Status: report.StatusAdopted}, {Status: report.StatusInSync}}}
+	wouldAdopt := &report.Report{DryRun: true, Targets: []report.Target{{Status: report.StatusWouldAdopt}}}
 	failed := sampleReport()
 	interrupted := &report.Report{Interrupted: true}
 	noReport := Event{Err: errors.New("no credentials")}
@@ -209,6 +211,8 @@ func TestWanted(t *testing.T) {
 		{"in sync", Event{Report: inSync}, false, false, true},
 		{"copied", Event{Report: copied}, false, true, true},
 		{"dry run with changes", Event{Report: wouldCopy}, false, true, true},
+		{"adopted only", Event{Report: adopted}, false, true, true},
+		{"dry run that would adopt", Event{Report: wouldAdopt}, false, true, true},
 		{"failed", Event{Report: failed}, true, true, true},
 		{"interrupted", Event{Report: interrupted}, true, true, true},
 		{"no report", noReport, true, true, true},
