@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,10 +17,9 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/afisync/afisync/internal/golden"
 	"github.com/afisync/afisync/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var t0 = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 
@@ -251,23 +248,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestSlackPayloadGolden(t *testing.T) {
 	h := &hook{statuses: []int{200}}
 	srv := httptest.NewServer(h)
@@ -284,13 +264,13 @@ func TestSlackPayloadGolden(t *testing.T) {
 	var pretty bytes.Buffer
 	json.Indent(&pretty, h.bodies[0], "", "  ")
 	pretty.WriteByte('\n')
-	golden(t, "slack.golden.json", pretty.Bytes())
+	golden.Check(t, filepath.Join("testdata", "slack.golden.json"), pretty.Bytes())
 
 	noReport, err := Payload(FormatSlack, Event{Command: "sync", Plan: "fpga-fleet", Err: errors.New("get caller identity: no credentials <found>")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "slack-error.golden.json", append(noReport, '\n'))
+	golden.Check(t, filepath.Join("testdata", "slack-error.golden.json"), append(noReport, '\n'))
 }
 
 func TestJSONPayloadWithoutReport(t *testing.T) {

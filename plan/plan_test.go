@@ -3,7 +3,6 @@ package plan_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,10 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/afisync/afisync/internal/golden"
 	"github.com/afisync/afisync/plan"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/plans")
 
 // plansDir holds the shared test plans: valid/*.yaml with the effective plan
 // in valid/*.golden, invalid/*.yaml with the errors in invalid/*.golden.
@@ -37,24 +35,6 @@ func planFiles(t *testing.T, kind string) []string {
 		t.Fatalf("no %s plans under %s (err %v)", kind, plansDir, err)
 	}
 	return files
-}
-
-// golden compares got with the golden file, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plan -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test ./plan -update rewrites it):\n%s", path, diff)
-	}
 }
 
 // checkErrors asserts the invariants every *plan.Errors must hold.
@@ -112,7 +92,7 @@ func TestInvalidPlans(t *testing.T) {
 					t.Errorf("error does not start with file:line:col: %q", e.Error())
 				}
 			}
-			golden(t, strings.TrimSuffix(path, ".yaml")+".golden", []byte(err.Error()+"\n"))
+			golden.Check(t, strings.TrimSuffix(path, ".yaml")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }
@@ -133,7 +113,7 @@ func TestValidPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, strings.TrimSuffix(path, ".yaml")+".golden", out)
+			golden.Check(t, strings.TrimSuffix(path, ".yaml")+".golden", out)
 		})
 	}
 }

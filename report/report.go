@@ -8,13 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/afisync/afisync/internal/atomicfile"
 	"github.com/afisync/afisync/internal/human"
 )
 
@@ -407,27 +406,10 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 }
 
 // WriteFile renders the report into path atomically: a temporary file in the
-// same directory, renamed over path once complete.
+// same directory, renamed over path once complete (package atomicfile).
 func (r *Report) WriteFile(path string, f Format) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := r.Write(tmp, f); err != nil {
-		tmp.Close()
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return r.Write(w, f) }); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }

@@ -3,15 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+	"github.com/afisync/afisync/internal/golden"
+)
 
 func sample() *Report {
 	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
@@ -43,24 +42,8 @@ func TestRender(t *testing.T) {
 			if err := sample().Write(&buf, f); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "report."+string(f)+".golden"), buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", "report."+string(f)+".golden"), buf.Bytes())
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
