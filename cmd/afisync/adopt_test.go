@@ -30,42 +30,36 @@ func TestAdoptionOnlyIsAChange(t *testing.T) {
 	defer srv.Close()
 	metricsFile := filepath.Join(t.TempDir(), "afisync.prom")
 
-	code, out, errOut := runCLI(t, "diff", "--plan", plan, "--endpoint-url", url, "--detailed-exitcode", "-o", "json", "--notify", srv.URL, "--notify-on", "change")
-	if code != 2 {
-		t.Fatalf("diff --detailed-exitcode: exit %d, want 2\n%s\n%s", code, out, errOut)
-	}
-	if got := summary(t, out); got["would-adopt"] != 1 || len(got) != 1 {
-		t.Errorf("diff summary = %v, want 1 would-adopt", got)
-	}
-	if len(h.bodies) != 1 {
-		t.Errorf("diff --notify-on change: %d notifications, want 1", len(h.bodies))
-	}
-
-	code, out, errOut = runCLI(t, "sync", "--plan", plan, "--endpoint-url", url, "-o", "json", "--notify", srv.URL, "--notify-on", "change", "--metrics-file", metricsFile)
-	if code != 0 {
-		t.Fatalf("sync: exit %d, want 0\n%s\n%s", code, out, errOut)
-	}
-	if got := summary(t, out); got["adopted"] != 1 || len(got) != 1 {
-		t.Errorf("sync summary = %v, want 1 adopted", got)
-	}
-	if len(h.bodies) != 2 {
-		t.Fatalf("sync --notify-on change: %d notifications in all, want 2", len(h.bodies))
-	}
-	if got := summary(t, string(h.bodies[1])); got["adopted"] != 1 {
-		t.Errorf("notification summary = %v, want 1 adopted", got)
+	// The dry run, then the sync, each notified with --notify-on change.
+	for i, tc := range []struct {
+		args   []string
+		code   int
+		status string
+	}{
+		{[]string{"diff", "--detailed-exitcode"}, 2, "would-adopt"},
+		{[]string{"sync", "--metrics-file", metricsFile}, 0, "adopted"},
+	} {
+		args := append(tc.args, "--plan", plan, "--endpoint-url", url, "-o", "json", "--notify", srv.URL, "--notify-on", "change")
+		code, out, errOut := runCLI(t, args...)
+		if code != tc.code {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", tc.args, code, tc.code, out, errOut)
+		}
+		if got := summary(t, out); got[tc.status] != 1 || len(got) != 1 {
+			t.Errorf("%v: summary = %v, want 1 %s", tc.args, got, tc.status)
+		}
+		if len(h.bodies) != i+1 {
+			t.Fatalf("%v --notify-on change: %d notifications in all, want %d", tc.args, len(h.bodies), i+1)
+		}
+		if got := summary(t, string(h.bodies[i])); got[tc.status] != 1 {
+			t.Errorf("%v: notification summary = %v, want 1 %s", tc.args, got, tc.status)
+		}
 	}
 	mfs := parseMetrics(t, metricsFile)
-	for _, tc := range []struct {
-		name string
-		kv   []string
-		want float64
-	}{
-		{"afisync_run_success", []string{"plan", "nightly"}, 1},
-		{"afisync_targets", []string{"plan", "nightly", "status", "adopted"}, 1},
-	} {
-		if got, ok := gauge(mfs, tc.name, tc.kv...); !ok || got != tc.want {
-			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.kv, got, ok, tc.want)
-		}
+	if v, ok := gauge(mfs, "afisync_run_success", "plan", "nightly"); !ok || v != 1 {
+		t.Errorf("afisync_run_success = %v (found %v), want 1", v, ok)
+	}
+	if v, ok := gauge(mfs, "afisync_targets", "plan", "nightly", "status", "adopted"); !ok || v != 1 {
+		t.Errorf(`afisync_targets{status="adopted"} = %v (found %v), want 1`, v, ok)
 	}
 	if n := sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
 		t.Errorf("adoption made %d copies", n)
