@@ -2,7 +2,6 @@ package awsid_test
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"net/http/httptest"
 	"slices"
@@ -10,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
 	"github.com/afisync/afisync/internal/awsid"
 )
@@ -99,17 +95,19 @@ func TestSimulatorRegions(t *testing.T) {
 }
 
 // TestSimulatorTagLimits writes tags at and past each of awsid's limits
-// with CreateTags through the AWS SDK: the simulator takes exactly what the
-// limits allow.
+// with CreateTags through afisync's AWS client: the simulator takes
+// exactly what the limits allow.
 func TestSimulatorTagLimits(t *testing.T) {
 	sim := newSim()
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	client := ec2.New(ec2.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		RetryMaxAttempts: 1,
+	client, err := afi.New(context.Background(), afi.Config{
+		Region: "us-east-1", EndpointURL: srv.URL, MaxAttempts: 1, Limits: map[string]afi.Limit{},
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	many := func(n int) map[string]string {
 		m := map[string]string{}
 		for i := range n {
@@ -136,14 +134,9 @@ func TestSimulatorTagLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ts []types.Tag
-		for k, v := range tc.tags {
-			ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(v)})
-		}
-		_, err = client.CreateTags(context.Background(), &ec2.CreateTagsInput{Resources: []string{im.ID}, Tags: ts})
-		var ae smithy.APIError
-		if err != nil && !errors.As(err, &ae) {
-			t.Fatalf("%s: %v", tc.name, err)
+		err = client.CreateTags(context.Background(), "us-east-1", []string{im.ID}, tc.tags)
+		if err != nil && afi.ErrorCode(err) == "" {
+			t.Fatalf("%s: not an answer of EC2: %v", tc.name, err)
 		}
 		if accepted := err == nil; accepted != tc.ok {
 			t.Errorf("%s: the simulator accepted: %v (%v); awsid's limits say %v", tc.name, accepted, err, tc.ok)
