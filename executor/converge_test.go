@@ -176,9 +176,14 @@ func TestAdoptionAndNames(t *testing.T) {
 	if tg := rep.Targets[0]; tg.Status != report.StatusWouldAdopt || !strings.Contains(tg.Message, `~ name "copied-by-hand"→"nic-v3"`) {
 		t.Errorf("diff: %+v", tg)
 	}
-	rep = w.run(context.Background(), p, executor.Options{})
+	var last executor.Progress
+	rep = w.run(context.Background(), p, executor.Options{Progress: func(p executor.Progress) { last = p }})
 	if tg := rep.Targets[0]; tg.Status != report.StatusAdopted || tg.CopyAFI != hand.ID {
 		t.Fatalf("sync: %+v", tg)
+	}
+	// The progress view counts the adopted copy as available.
+	if len(last.Regions) != 1 || last.Regions[0].Available != 1 || last.Regions[0].Total() != 1 {
+		t.Errorf("last progress after adoption = %+v", last)
 	}
 	im, _ := w.sim.Image(hand.ID)
 	if im.Tags[plan.TagSource] != "us-east-1/"+srcs[0] || im.Tags[plan.TagPlan] != "adopt" || im.Tags["owner"] != "bob" || im.Name != "nic-v3" {

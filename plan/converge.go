@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/afisync/afisync/internal/awsid"
 )
 
 // GroupAll is the only load-permission group: everyone (public).
@@ -115,8 +117,7 @@ func DesiredTags(t Target, src *Image, planName string) map[string]string {
 // reservedTag reports tag keys a plan can neither copy nor remove: AWS's own
 // and afisync's management tags.
 func reservedTag(k string) bool {
-	lk := strings.ToLower(k)
-	return strings.HasPrefix(lk, "aws:") || strings.HasPrefix(lk, "afisync:")
+	return awsid.ReservedTagKey(k) || strings.HasPrefix(strings.ToLower(k), reservedAfisyncPrefix)
 }
 
 // Converge lists the attribute changes that bring an available copy in line

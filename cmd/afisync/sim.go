@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/internal/awsid"
 )
 
 // simFlags are the flags of afisync sim.
@@ -123,11 +123,11 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	if f.throttleScale <= 0 {
 		errs = append(errs, fmt.Errorf("--throttle-scale %v: must be positive", f.throttleScale))
 	}
-	if !simAccountRe.MatchString(f.defAccount) {
+	if !awsid.ValidAccountID(f.defAccount) {
 		errs = append(errs, fmt.Errorf("--default-account %q: want a 12-digit account ID", f.defAccount))
 	}
 	for k, v := range f.accounts {
-		if k == "" || !simAccountRe.MatchString(v) {
+		if k == "" || !awsid.ValidAccountID(v) {
 			errs = append(errs, fmt.Errorf("--accounts %s=%s: want ACCESS_KEY_ID=12-digit account ID", k, v))
 		}
 	}
@@ -141,7 +141,7 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	}
 	for _, d := range f.deny {
 		acct, actions, ok := strings.Cut(d, "=")
-		if !ok || !simAccountRe.MatchString(acct) || actions == "" {
+		if !ok || !awsid.ValidAccountID(acct) || actions == "" {
 			errs = append(errs, fmt.Errorf("--deny %q: want ACCOUNT=Action[,Action…]", d))
 			continue
 		}
@@ -149,8 +149,6 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	}
 	return o, errors.Join(errs...)
 }
-
-var simAccountRe = regexp.MustCompile(`^[0-9]{12}$`)
 
 // checkListen refuses a non-loopback address unless allowed.
 func checkListen(addr string, allowRemote bool) error {

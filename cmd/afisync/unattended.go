@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -41,7 +39,7 @@ func addUnattendedFlags(cmd *cobra.Command, u *unattendedFlags) {
 		"no progress output on stderr (default: a live view on a terminal, else a log line per phase and at most one per %s)", progress.DefaultLogInterval))
 	fl.StringArrayVar(&u.notify, "notify", nil, "POST the outcome to this webhook URL (repeatable; default: the URLs in $"+notifyEnv+"); the URL is never printed")
 	fl.StringVar(&u.notifyFormat, "notify-format", string(notify.DefaultFormat), "notification body: json (the JSON report) or slack (summary and failed targets)")
-	fl.StringVar(&u.notifyOn, "notify-on", string(notify.DefaultOn), "when to notify: failure, change (copied, updated, pruned or failed) or always")
+	fl.StringVar(&u.notifyOn, "notify-on", string(notify.DefaultOn), "when to notify: failure, change (copied, updated, adopted, pruned or failed) or always")
 	fl.DurationVar(&u.notifyTimeout, "notify-timeout", notify.DefaultTimeout, "time limit for all notifications of a run, retries included")
 	fl.BoolVar(&u.notifyRequired, "notify-required", false, "exit 1 when a notification could not be delivered")
 	fl.StringVar(&u.metricsFile, "metrics-file", "", "write Prometheus metrics to this file (atomically; must end in .prom, for node_exporter's textfile collector)")
@@ -149,12 +147,7 @@ func (un *unattended) writeReport(rep *report.Report, format report.Format) erro
 	if format != report.FormatText || !style.ColorEnabled(un.c.stdout, un.c.noColor, os.Getenv) {
 		return rep.Write(un.c.stdout, format)
 	}
-	var b bytes.Buffer
-	if err := rep.Write(&b, format); err != nil {
-		return err
-	}
-	_, err := io.WriteString(un.c.stdout, style.ColorReport(b.String(), rep, style.Palette{On: true}))
-	return err
+	return rep.WriteText(un.c.stdout, style.Palette{On: true}.Status)
 }
 
 // outcome is how a run's report leaves the process: its format on stdout,
