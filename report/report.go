@@ -129,20 +129,20 @@ func (s Status) ExitCode(detailed bool) int {
 
 // Report is the outcome of one diff or sync.
 type Report struct {
-	Plan        string         `json:"plan"`
-	Account     string         `json:"account,omitempty"`
-	StartedAt   time.Time      `json:"started_at"`
-	FinishedAt  time.Time      `json:"finished_at"`
-	DryRun      bool           `json:"dry_run"`
-	Simulated   bool           `json:"simulated,omitempty"`
-	Interrupted bool           `json:"interrupted,omitempty"`
+	Plan        string    `json:"plan"`
+	Account     string    `json:"account,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	DryRun      bool      `json:"dry_run"`
+	Simulated   bool      `json:"simulated,omitempty"`
+	Interrupted bool      `json:"interrupted,omitempty"`
 	// Error says why the run could not finish its work: it could not
 	// start (no credentials, an endpoint that cannot be reached, an
 	// invalid plan), or its deadline passed (and what it was waiting for).
-	Error string `json:"error,omitempty"`
-	Summary     map[Status]int `json:"summary"`
-	Targets     []Target       `json:"targets"`
-	Warnings    []string       `json:"warnings,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Summary  map[Status]int `json:"summary"`
+	Targets  []Target       `json:"targets"`
+	Warnings []string       `json:"warnings,omitempty"`
 }
 
 // Target is the result for one source AFI in one destination region.
