@@ -152,9 +152,9 @@ func yamlPrintable(r rune) bool {
 }
 
 // searchBudget bounds the bytes the search may parse, so that a broken
-// multi-megabyte file still gets its error within a second or so (at the
+// multi-megabyte file still gets its error in about a second (at the
 // line yaml.v3 named when the budget runs out; plans are kilobytes).
-const searchBudget = 32 << 20
+const searchBudget = 16 << 20
 
 // prefixSearch looks for the shortest prefix of data whose parse fails with
 // the error want.
