@@ -173,6 +173,7 @@ func TestConformance(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	must(west.DescribeFpgaImages(ctx, &ec2.DescribeFpgaImagesInput{}))
 	must(east.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{src.ID}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}))
+	must(east.DescribeTags(ctx, &ec2.DescribeTagsInput{MaxResults: aws.Int32(5)}))
 	must(east.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{src.ID}, Tags: []types.Tag{{Key: aws.String("a")}}}))
 	for _, a := range types.FpgaImageAttributeName("").Values() {
 		must(east.DescribeFpgaImageAttribute(ctx, &ec2.DescribeFpgaImageAttributeInput{FpgaImageId: aws.String(src.ID), Attribute: a}))

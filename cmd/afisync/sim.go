@@ -46,14 +46,14 @@ func newSimCmd(c *cli) *cobra.Command {
 		Use:   "sim [--listen ADDR] [--state FILE] [--seed FILE] [flags]",
 		Short: "Serve an EC2 endpoint simulator for the FPGA calls",
 		Long: `sim serves ec2sim, an in-memory EC2 endpoint for the Amazon FPGA Image calls
-(Create/Copy/Describe/DeleteFpgaImage, Create/DeleteTags, the FPGA image
+(Create/Copy/Describe/DeleteFpgaImage, Create/Delete/DescribeTags, the FPGA image
 attribute calls, DescribeRegions) and STS GetCallerIdentity. The aws CLI and
 the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url. The Region
 comes from each request's signature and the account from its access key.
 
 It prints the endpoint it bound and the environment a client needs, then
-serves until interrupted. --state keeps the world across restarts (saved
-atomically within a second of each change, and on shutdown); --seed preloads
+serves until interrupted. --state keeps the world across restarts (written at
+start, then atomically within a second of each change, and on shutdown); --seed preloads
 AFIs from YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; POST
 /_sim/clock/advance?by=1h skips simulated time ahead. See docs/simulator.md.`,
 		Example: `  afisync sim
@@ -68,7 +68,7 @@ AFIs from YAML when there is no state yet. GET /_sim/stats returns call counts a
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free port)")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --listen address that is not loopback")
-	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists); save it there within a second of each change and on shutdown")
+	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists, else write it there); save it within a second of each change and on shutdown")
 	fl.StringVar(&f.seedFile, "seed", "", "preload AFIs from this YAML file (ignored when --state FILE exists)")
 	fl.DurationVar(&f.copyTime, "copy-time", ec2sim.DefaultCopyTime, "how long a copy stays pending (0s: at once)")
 	fl.DurationVar(&f.buildTime, "build-time", ec2sim.DefaultBuildTime, "how long CreateFpgaImage stays pending (0s: at once)")
@@ -186,6 +186,14 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	seeded := 0
 	if f.seedFile != "" && !loaded {
 		if seeded, err = loadSimSeed(sim, f.seedFile); err != nil {
+			return withCode(exitInvalid, err)
+		}
+	}
+	if f.stateFile != "" && !loaded {
+		// Write the new (seeded) world at once: autosave only saves
+		// changes made after it starts, and a simulator killed before the
+		// first one must not leave its seed behind.
+		if err := sim.SaveFile(f.stateFile); err != nil {
 			return withCode(exitInvalid, err)
 		}
 	}
