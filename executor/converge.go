@@ -10,6 +10,7 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -18,7 +19,7 @@ type update struct {
 	res     *result
 	region  string
 	id      string
-	updates plan.Updates
+	updates reconcile.Updates
 }
 
 // op is one AWS call that applies (part of) the updates of one or more
@@ -51,25 +52,25 @@ func (r *run) apply(ctx context.Context, us []update) map[*result]error {
 		var sh afi.Sharing
 		for _, x := range u.updates {
 			switch x.Kind {
-			case plan.UpdateTag:
+			case reconcile.UpdateTag:
 				adds[x.Key] = x.Value
-			case plan.UpdateUntag:
+			case reconcile.UpdateUntag:
 				removes = append(removes, x.Key)
-			case plan.UpdateShare:
+			case reconcile.UpdateShare:
 				if x.Group {
 					sh.AddGroups = append(sh.AddGroups, x.Key)
 				} else {
 					sh.AddUsers = append(sh.AddUsers, x.Key)
 				}
-			case plan.UpdateUnshare:
+			case reconcile.UpdateUnshare:
 				if x.Group {
 					sh.RemoveGroups = append(sh.RemoveGroups, x.Key)
 				} else {
 					sh.RemoveUsers = append(sh.RemoveUsers, x.Key)
 				}
-			case plan.UpdateName:
+			case reconcile.UpdateName:
 				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetName(ctx, u.region, u.id, x.Value) }})
-			case plan.UpdateDescription:
+			case reconcile.UpdateDescription:
 				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetDescription(ctx, u.region, u.id, x.Value) }})
 			}
 		}
@@ -172,7 +173,7 @@ func canonical(m map[string]string) string {
 func (r *run) updateAll(ctx context.Context) {
 	var us []update
 	for _, res := range r.results {
-		if res.ch.Action == plan.ActionUpdate || res.ch.Action == plan.ActionAdopt {
+		if res.ch.Action == reconcile.ActionUpdate || res.ch.Action == reconcile.ActionAdopt {
 			us = append(us, update{res: res, region: res.ch.Copy.Region, id: res.ch.Copy.ID, updates: res.ch.Updates})
 		}
 	}
@@ -187,7 +188,7 @@ func (r *run) updateAll(ctx context.Context) {
 			continue
 		}
 		s := report.StatusUpdated
-		if u.res.ch.Action == plan.ActionAdopt {
+		if u.res.ch.Action == reconcile.ActionAdopt {
 			s = report.StatusAdopted
 		}
 		r.set(u.res, s, u.updates.String())
@@ -199,7 +200,7 @@ func (r *run) updateAll(ctx context.Context) {
 // diff must judge, at most Concurrency at once, into inv. It returns a
 // message for each copy (keyed like Inventory.LoadPermissions) whose lookup
 // failed.
-func (r *run) loadPermissions(ctx context.Context, inv *plan.Inventory, copies []plan.Image) map[string]string {
+func (r *run) loadPermissions(ctx context.Context, inv *reconcile.Inventory, copies []reconcile.Image) map[string]string {
 	var mu sync.Mutex
 	failed := map[string]string{}
 	var g errgroup.Group

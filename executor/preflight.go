@@ -8,6 +8,7 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -57,7 +58,7 @@ func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*re
 	}
 	// Selector targets have no source AFI until sync resolves them: use one
 	// that the selector matches now, if any.
-	d := plan.Diff(targets, inv, plan.DiffOptions{PlanName: p.Name})
+	d := reconcile.Diff(targets, inv, reconcile.DiffOptions{PlanName: p.Name})
 	for _, ch := range d.Changes {
 		if n := needs[ch.Target.Region]; n != nil && n.source.SourceAFI == "" {
 			n.source = ch.Target

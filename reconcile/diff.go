@@ -1,4 +1,4 @@
-package plan
+package reconcile
 
 import (
 	"crypto/sha256"
@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/afisync/afisync/plan"
 )
 
 // Image is what afisync knows of one AFI in one region, as DescribeFpgaImages
@@ -49,21 +51,17 @@ type Inventory struct {
 	// (DescribeFpgaImages with Owners=[self]).
 	Owned map[string][]Image
 	// Foreign holds explicit sources that are not in Owned for their source
-	// region, keyed by SourceKey(region, id). A key with a nil Image means
+	// region, keyed by plan.SourceKey(region, id). A key with a nil Image means
 	// the source does not exist.
 	Foreign map[string]SourceInfo
 	// LoadPermissions holds the load permissions of copies that were looked
-	// up, keyed by SourceKey(region, copy-id). Diff asks for them through
+	// up, keyed by plan.SourceKey(region, copy-id). Diff asks for them through
 	// DiffResult.NeedPermissions.
 	LoadPermissions map[string]*LoadPermissions
 	// Unlisted names the regions whose AFIs could not be listed, with the
 	// reason: targets that need one of them fail with that reason.
 	Unlisted map[string]string
 }
-
-// SourceKey is the key of a source AFI in Inventory.Foreign and the value of
-// the afisync:source management tag: "<region>/<afi-id>".
-func SourceKey(region, id string) string { return region + "/" + id }
 
 // Action says what a Change will do to its target.
 type Action string
@@ -87,7 +85,7 @@ const (
 
 // Change is the planned action for one concrete target.
 type Change struct {
-	Target Target // concrete: SourceAFI is always set
+	Target plan.Target // concrete: SourceAFI is always set
 	Action Action
 	// Reason is a user-facing sentence; it quotes AWS's own message where
 	// there is one.
@@ -100,7 +98,7 @@ type Change struct {
 	// first copy); it is part of the ClientToken.
 	Attempt int
 	// Selector is the selector that produced this target, if any.
-	Selector *Selector
+	Selector *plan.Selector
 	// Updates lists the attribute changes of ActionUpdate and ActionAdopt.
 	Updates Updates
 }
@@ -146,7 +144,7 @@ type DiffOptions struct {
 // management tag (which also finds pending and failed copies, which AWS shows
 // without a global ID) and then by the source's AGFI (copies made by hand or
 // by other tools count as present).
-func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
+func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 	idx := newInventoryIndex(inv)
 	// Resolve each selector once per source region (every destination
 	// region of an entry shares the matches), and count the
@@ -171,8 +169,8 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 	}
 	res := &DiffResult{Changes: make([]Change, 0, n)}
 	seen := make(map[string]bool, n) // source key + "→" + region
-	add := func(t Target, sel *Selector, src *Image, srcErr string) {
-		key := SourceKey(t.SourceRegion, t.SourceAFI) + "→" + t.Region
+	add := func(t plan.Target, sel *plan.Selector, src *Image, srcErr string) {
+		key := plan.SourceKey(t.SourceRegion, t.SourceAFI) + "→" + t.Region
 		if seen[key] {
 			return
 		}
@@ -180,7 +178,7 @@ func Diff(targets []Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		c := diffOne(t, src, srcErr, idx, inv, opt)
 		c.Selector = sel
 		if c.Copy != nil && (c.Action == ActionNone || c.Action == ActionUpdate || c.Action == ActionAdopt) &&
-			NeedsLoadPermissions(c.Target) && inv.LoadPermissions[SourceKey(c.Copy.Region, c.Copy.ID)] == nil {
+			needsLoadPermissions(c.Target) && inv.LoadPermissions[plan.SourceKey(c.Copy.Region, c.Copy.ID)] == nil {
 			res.NeedPermissions = append(res.NeedPermissions, *c.Copy)
 		}
 		res.Changes = append(res.Changes, c)
@@ -246,8 +244,8 @@ func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
 	sources := map[string]bool{}
 	for i := range changes {
 		c := &changes[i]
-		byKey[SourceKey(c.Target.SourceRegion, c.Target.SourceAFI)+"→"+c.Target.Region] = c
-		sources[SourceKey(c.Target.SourceRegion, c.Target.SourceAFI)] = true
+		byKey[plan.SourceKey(c.Target.SourceRegion, c.Target.SourceAFI)+"→"+c.Target.Region] = c
+		sources[plan.SourceKey(c.Target.SourceRegion, c.Target.SourceAFI)] = true
 	}
 	var out []Prune
 	regions := make([]string, 0, len(idx.sorted))
@@ -257,8 +255,8 @@ func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
 	sort.Strings(regions)
 	for _, region := range regions {
 		for _, im := range idx.sorted[region] {
-			src := im.Tags[TagSource]
-			if im.Tags[TagPlan] != planName || src == "" || sources[SourceKey(region, im.ID)] {
+			src := im.Tags[plan.TagSource]
+			if im.Tags[plan.TagPlan] != planName || src == "" || sources[plan.SourceKey(region, im.ID)] {
 				continue
 			}
 			srcRegion, srcAFI, _ := strings.Cut(src, "/")
@@ -278,7 +276,7 @@ func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
 	return out
 }
 
-func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inventory, opt DiffOptions) Change {
+func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inventory, opt DiffOptions) Change {
 	c := Change{Target: t, Source: src}
 	for _, r := range []string{t.SourceRegion, t.Region} {
 		if why, ok := inv.Unlisted[r]; ok {
@@ -290,7 +288,7 @@ func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inve
 		c.Action, c.Reason = ActionSkip, srcErr
 		return c
 	}
-	ours := idx.byTag[t.Region][SourceKey(t.SourceRegion, t.SourceAFI)]
+	ours := idx.byTag[t.Region][plan.SourceKey(t.SourceRegion, t.SourceAFI)]
 	var failed []*Image
 	var live *Image
 	for _, im := range ours {
@@ -312,7 +310,7 @@ func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inve
 			c.Action, c.Reason = ActionWait, "copy "+live.ID+" is pending"
 			return c
 		}
-		c.Updates = Converge(t, src, live, inv.LoadPermissions[SourceKey(live.Region, live.ID)], opt.PlanName)
+		c.Updates = Converge(t, src, live, inv.LoadPermissions[plan.SourceKey(live.Region, live.ID)], opt.PlanName)
 		if len(c.Updates) == 0 {
 			c.Action, c.Reason = ActionNone, "copy "+live.ID+" is available"
 		} else {
@@ -324,7 +322,7 @@ func diffOne(t Target, src *Image, srcErr string, idx *inventoryIndex, inv *Inve
 		for _, im := range idx.byAGFI[t.Region][src.AGFI] {
 			if im.State == StateAvailable {
 				c.Action, c.Copy, c.Attempt = ActionAdopt, im, 0
-				c.Updates = Converge(t, src, im, inv.LoadPermissions[SourceKey(im.Region, im.ID)], opt.PlanName)
+				c.Updates = Converge(t, src, im, inv.LoadPermissions[plan.SourceKey(im.Region, im.ID)], opt.PlanName)
 				c.Reason = "adopt " + im.ID + " (same AGFI, not made by afisync): " + c.Updates.String()
 				return c
 			}
@@ -375,26 +373,9 @@ func ClientToken(sourceRegion, sourceAFI, region string, attempt int) string {
 	return fmt.Sprintf("afisync-%s-%d", hex.EncodeToString(h[:16]), attempt)
 }
 
-// String renders a selector the way a plan writes it.
-func (s *Selector) String() string {
-	var parts []string
-	if s.Name != "" {
-		parts = append(parts, fmt.Sprintf("name=%q", s.Name))
-	}
-	keys := make([]string, 0, len(s.Tags))
-	for k := range s.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("tag:%s=%q", k, s.Tags[k]))
-	}
-	return "{" + strings.Join(parts, " ") + "}"
-}
-
-// Matches reports whether an image satisfies the selector: its name matches
+// matches reports whether an image satisfies a selector: its name matches
 // the glob (path.Match syntax) and it carries every selector tag.
-func (s *Selector) Matches(im *Image) bool {
+func matches(s *plan.Selector, im *Image) bool {
 	if s.Name != "" {
 		ok, err := path.Match(s.Name, im.Name)
 		if err != nil || !ok {
@@ -441,7 +422,7 @@ func newInventoryIndex(inv *Inventory) *inventoryIndex {
 		x.sorted[region] = list
 		for _, im := range list {
 			x.owned[region][im.ID] = im
-			if src := im.Tags[TagSource]; src != "" {
+			if src := im.Tags[plan.TagSource]; src != "" {
 				x.byTag[region][src] = append(x.byTag[region][src], im)
 			}
 			if im.AGFI != "" {
@@ -465,7 +446,7 @@ func (x *inventoryIndex) source(inv *Inventory, region, id string) (*Image, stri
 		}
 		return im, ""
 	}
-	info, ok := inv.Foreign[SourceKey(region, id)]
+	info, ok := inv.Foreign[plan.SourceKey(region, id)]
 	if !ok || info.Image == nil {
 		return nil, fmt.Sprintf("source %s not found in %s (or not visible to account %s)", id, region, inv.Account)
 	}
@@ -478,13 +459,13 @@ func (x *inventoryIndex) source(inv *Inventory, region, id string) (*Image, stri
 
 // match returns the owned, available AFIs in region that a selector picks,
 // by ID. Copies made by afisync (carrying afisync:source) are not sources.
-func (x *inventoryIndex) match(region string, sel *Selector) []*Image {
+func (x *inventoryIndex) match(region string, sel *plan.Selector) []*Image {
 	var out []*Image
 	for _, im := range x.sorted[region] {
-		if im.State != StateAvailable || im.Tags[TagSource] != "" {
+		if im.State != StateAvailable || im.Tags[plan.TagSource] != "" {
 			continue
 		}
-		if sel.Matches(im) {
+		if matches(sel, im) {
 			out = append(out, im)
 		}
 	}
