@@ -1,67 +1,12 @@
 package reconcile
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
 	"github.com/afisync/afisync/plan"
 )
-
-// Image is what afisync knows of one AFI in one region, as DescribeFpgaImages
-// showed it. It is plain data so that Diff stays pure.
-type Image struct {
-	ID          string // afi-…
-	AGFI        string // agfi-…; empty while pending or failed
-	Region      string
-	OwnerID     string
-	State       string // pending, available, failed, unavailable
-	Message     string // State.Message, set when failed
-	Name        string
-	Description string
-	Tags        map[string]string
-	Public      bool
-}
-
-// Source state codes used by Diff, as AWS spells them.
-const (
-	StatePending     = "pending"
-	StateAvailable   = "available"
-	StateFailed      = "failed"
-	StateUnavailable = "unavailable"
-)
-
-// SourceInfo is what a lookup of one source AFI in its source region found.
-type SourceInfo struct {
-	// Image is the source as described; nil when it does not exist (or is
-	// not visible to the caller).
-	Image *Image
-}
-
-// Inventory is everything Diff needs to know about AWS: the caller's account,
-// every AFI the caller owns in each region involved, and the explicit source
-// AFIs that are not among them (shared with or public to the caller, or
-// missing).
-type Inventory struct {
-	Account string
-	// Owned lists, per region, every AFI the caller owns there
-	// (DescribeFpgaImages with Owners=[self]).
-	Owned map[string][]Image
-	// Foreign holds explicit sources that are not in Owned for their source
-	// region, keyed by plan.SourceKey(region, id). A key with a nil Image means
-	// the source does not exist.
-	Foreign map[string]SourceInfo
-	// LoadPermissions holds the load permissions of copies that were looked
-	// up, keyed by plan.SourceKey(region, copy-id). Diff asks for them through
-	// DiffResult.NeedPermissions.
-	LoadPermissions map[string]*LoadPermissions
-	// Unlisted names the regions whose AFIs could not be listed, with the
-	// reason: targets that need one of them fail with that reason.
-	Unlisted map[string]string
-}
 
 // Action says what a Change will do to its target.
 type Action string
@@ -146,27 +91,7 @@ type DiffOptions struct {
 // by other tools count as present).
 func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 	idx := newInventoryIndex(inv)
-	// Resolve each selector once per source region (every destination
-	// region of an entry shares the matches), and count the
-	// concrete targets, so that the result is sized up front: growing a
-	// slice of 200,000 Changes by doubling copies it, and keeps the copies
-	// alive, several times over.
-	type selKey struct{ region, selector string }
-	matches := map[selKey][]*Image{}
-	n := 0
-	for _, t := range targets {
-		if t.Selector == nil {
-			n++
-			continue
-		}
-		k := selKey{t.SourceRegion, t.Selector.String()}
-		m, ok := matches[k]
-		if !ok {
-			m = idx.match(t.SourceRegion, t.Selector)
-			matches[k] = m
-		}
-		n += len(m)
-	}
+	matches, n := resolveSelectors(targets, idx)
 	res := &DiffResult{Changes: make([]Change, 0, n)}
 	seen := make(map[string]bool, n) // source key + "→" + region
 	add := func(t plan.Target, sel *plan.Selector, src *Image, srcErr string) {
@@ -233,6 +158,32 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		res.Prunes = prunes(res.Changes, idx, opt.PlanName)
 	}
 	return res
+}
+
+// selKey names a selector in a source region.
+type selKey struct{ region, selector string }
+
+// resolveSelectors resolves each selector once per source region (every
+// destination region of an entry shares the matches) and counts the concrete
+// targets, so that Diff sizes its result up front: growing a slice of 200,000
+// Changes by doubling copies it, and keeps the copies alive, several times
+// over.
+func resolveSelectors(targets []plan.Target, idx *inventoryIndex) (matches map[selKey][]*Image, n int) {
+	matches = map[selKey][]*Image{}
+	for _, t := range targets {
+		if t.Selector == nil {
+			n++
+			continue
+		}
+		k := selKey{t.SourceRegion, t.Selector.String()}
+		m, ok := matches[k]
+		if !ok {
+			m = idx.match(t.SourceRegion, t.Selector)
+			matches[k] = m
+		}
+		n += len(m)
+	}
+	return matches, n
 }
 
 // prunes finds this plan's copies whose (source, region) no plan target
@@ -346,128 +297,4 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 		c.Reason = fmt.Sprintf("earlier copy %s failed: %s", last.ID, last.Message)
 	}
 	return c
-}
-
-// permanentPrefixes are the State.Message prefixes AWS documents for copies
-// that a new attempt will not cure.
-var permanentPrefixes = []string{"NOT_FOUND:", "INVALID_STATE:"}
-
-// TransientFailure reports whether a failed copy's State.Message describes a
-// failure that a new attempt may cure. The documented NOT_FOUND and
-// INVALID_STATE failures are permanent; anything else is taken as transient.
-func TransientFailure(message string) bool {
-	for _, p := range permanentPrefixes {
-		if strings.HasPrefix(message, p) {
-			return false
-		}
-	}
-	return true
-}
-
-// ClientToken is the deterministic CopyFpgaImage idempotency token for one
-// attempt at copying a source into a region: at most 64 ASCII characters, the
-// same for every run, so that an SDK retry, a crash between the copy and its
-// tagging, or two runs at once all get the same destination AFI back.
-func ClientToken(sourceRegion, sourceAFI, region string, attempt int) string {
-	h := sha256.Sum256([]byte(sourceRegion + "\x00" + sourceAFI + "\x00" + region))
-	return fmt.Sprintf("afisync-%s-%d", hex.EncodeToString(h[:16]), attempt)
-}
-
-// matches reports whether an image satisfies a selector: its name matches
-// the glob (path.Match syntax) and it carries every selector tag.
-func matches(s *plan.Selector, im *Image) bool {
-	if s.Name != "" {
-		ok, err := path.Match(s.Name, im.Name)
-		if err != nil || !ok {
-			return false
-		}
-	}
-	for k, v := range s.Tags {
-		if got, ok := im.Tags[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
-}
-
-type inventoryIndex struct {
-	owned  map[string]map[string]*Image   // region → id → image
-	byTag  map[string]map[string][]*Image // region → afisync:source → copies (by ID)
-	byAGFI map[string]map[string][]*Image // region → agfi → images
-	sorted map[string][]*Image            // region → owned images by ID
-}
-
-func newInventoryIndex(inv *Inventory) *inventoryIndex {
-	x := &inventoryIndex{
-		owned:  map[string]map[string]*Image{},
-		byTag:  map[string]map[string][]*Image{},
-		byAGFI: map[string]map[string][]*Image{},
-		sorted: map[string][]*Image{},
-	}
-	for region, ims := range inv.Owned {
-		// Sized up front: growing maps of 10,000 AFIs a region dominated
-		// the diff's allocations (docs/performance.md).
-		x.owned[region] = make(map[string]*Image, len(ims))
-		x.byTag[region] = make(map[string][]*Image, len(ims))
-		x.byAGFI[region] = make(map[string][]*Image, len(ims))
-		list := make([]*Image, 0, len(ims))
-		for i := range ims {
-			im := &ims[i]
-			list = append(list, im)
-		}
-		// Failed copies are ordered by ID within a tag so that the "last"
-		// failure is stable; AWS IDs carry no time, so order is only for
-		// determinism.
-		sort.Slice(list, func(a, b int) bool { return list[a].ID < list[b].ID })
-		x.sorted[region] = list
-		for _, im := range list {
-			x.owned[region][im.ID] = im
-			if src := im.Tags[plan.TagSource]; src != "" {
-				x.byTag[region][src] = append(x.byTag[region][src], im)
-			}
-			if im.AGFI != "" {
-				x.byAGFI[region][im.AGFI] = append(x.byAGFI[region][im.AGFI], im)
-			}
-		}
-	}
-	return x
-}
-
-// source finds an explicit source AFI and says why it cannot be copied, if it
-// cannot.
-func (x *inventoryIndex) source(inv *Inventory, region, id string) (*Image, string) {
-	if im, ok := x.owned[region][id]; ok {
-		if im.State != StateAvailable {
-			msg := fmt.Sprintf("source %s in %s is %s, not available", id, region, im.State)
-			if im.Message != "" {
-				msg += ": " + im.Message
-			}
-			return im, msg
-		}
-		return im, ""
-	}
-	info, ok := inv.Foreign[plan.SourceKey(region, id)]
-	if !ok || info.Image == nil {
-		return nil, fmt.Sprintf("source %s not found in %s (or not visible to account %s)", id, region, inv.Account)
-	}
-	im := info.Image
-	if im.Public {
-		return im, fmt.Sprintf("source %s in %s is public but owned by %s; only the owner can copy an AFI", id, region, im.OwnerID)
-	}
-	return im, fmt.Sprintf("source %s in %s is shared with this account but owned by %s; only the owner can copy an AFI", id, region, im.OwnerID)
-}
-
-// match returns the owned, available AFIs in region that a selector picks,
-// by ID. Copies made by afisync (carrying afisync:source) are not sources.
-func (x *inventoryIndex) match(region string, sel *plan.Selector) []*Image {
-	var out []*Image
-	for _, im := range x.sorted[region] {
-		if im.State != StateAvailable || im.Tags[plan.TagSource] != "" {
-			continue
-		}
-		if matches(sel, im) {
-			out = append(out, im)
-		}
-	}
-	return out
 }
