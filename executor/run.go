@@ -649,31 +649,33 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 	}
 }
 
-// failed handles a copy that ended failed: a transient failure gets a new
-// attempt while retries remain; anything else is final.
+// failed handles a copy that ended failed or unavailable: what follows is
+// reconcile.NextAfterFailure's decision (a new attempt, or final), unless the
+// run was stopped.
 func (r *run) failed(ctx context.Context, res *result, im *reconcile.Image) {
-	msg := im.Message
-	if msg == "" {
-		msg = "copy is " + im.State
-	}
-	if im.State != reconcile.StateFailed || !reconcile.TransientFailure(im.Message) {
+	if im.State != reconcile.StateFailed {
+		msg := im.Message
+		if msg == "" {
+			msg = "copy is " + im.State
+		}
 		r.set(res, report.StatusFailed, msg)
 		return
 	}
-	if res.attempt > r.o.Retries {
-		r.set(res, report.StatusFailed, fmt.Sprintf("gave up after %d attempts; last copy %s failed: %s", res.attempt, im.ID, msg))
+	retry, reason := reconcile.NextAfterFailure(res.attempt, r.o.Retries, im.ID, im.Message)
+	switch {
+	case !retry:
+		r.set(res, report.StatusFailed, reason)
 		return
-	}
-	if ctx.Err() != nil {
-		r.set(res, report.StatusFailed, "copy "+im.ID+" failed: "+msg+"; not retried: interrupted")
+	case ctx.Err() != nil:
+		r.set(res, report.StatusFailed, reason+"; not retried: interrupted")
 		return
 	}
 	r.mu.Lock()
 	res.attempt++
 	res.ch.Action = reconcile.ActionRetry
-	res.ch.Reason = fmt.Sprintf("earlier copy %s failed: %s", im.ID, msg)
+	res.ch.Reason = reason
 	r.mu.Unlock()
-	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", msg)
+	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", im.Message)
 	_ = r.copyOne(ctx, res)
 }
 

@@ -285,16 +285,10 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 	}
 	last := failed[len(failed)-1]
 	c.Copy = last
-	switch {
-	case !TransientFailure(last.Message):
+	retry, reason := NextAfterFailure(len(failed), opt.Retries, last.ID, last.Message)
+	c.Action, c.Reason = ActionRetry, reason
+	if !retry {
 		c.Action, c.Attempt = ActionFail, len(failed)
-		c.Reason = fmt.Sprintf("earlier copy %s failed: %s", last.ID, last.Message)
-	case len(failed) > opt.Retries:
-		c.Action, c.Attempt = ActionFail, len(failed)
-		c.Reason = fmt.Sprintf("gave up after %d failed copies; last %s failed: %s", len(failed), last.ID, last.Message)
-	default:
-		c.Action = ActionRetry
-		c.Reason = fmt.Sprintf("earlier copy %s failed: %s", last.ID, last.Message)
 	}
 	return c
 }

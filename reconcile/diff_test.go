@@ -50,7 +50,7 @@ func TestDiff(t *testing.T) {
 		{name: "failed INVALID_STATE is not retried", retries: 3, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, "INVALID_STATE: Source image is not in a suitable state to allow copying.")}},
 			wantAction: ActionFail, wantAttempt: 1, wantReason: "INVALID_STATE"},
 		{name: "retries exhausted", retries: 1, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient), tagged("afi-2", StateFailed, transient)}},
-			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 failed copies"},
+			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 attempts; last copy afi-2 failed: " + transient},
 		{name: "found by AGFI is adopted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable, Name: "nic"}}},
 			wantAction: ActionAdopt, wantAttempt: 0, wantCopy: "afi-9", wantReason: "adopt afi-9 (same AGFI, not made by afisync): + tag afisync:plan=p, + tag afisync:source=us-east-1/" + src},
 		{name: "pending copy by AGFI is not counted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", Region: "us-west-2", OwnerID: acct, State: StatePending}}},
@@ -157,16 +157,35 @@ func TestClientToken(t *testing.T) {
 	}
 }
 
-func TestTransientFailure(t *testing.T) {
-	for msg, want := range map[string]bool{
-		"NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image.": false,
-		"INVALID_STATE: Source image is not in a suitable state to allow copying.":                    false,
-		"INTERNAL_ERROR: An internal error occurred while copying the image. Retry the request.":      true,
-		"": true,
-	} {
-		if got := TransientFailure(msg); got != want {
-			t.Errorf("TransientFailure(%q) = %v, want %v", msg, got, want)
-		}
+func TestNextAfterFailure(t *testing.T) {
+	const (
+		notFound     = "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."
+		invalidState = "INVALID_STATE: Source image is not in a suitable state to allow copying."
+		internal     = "INTERNAL_ERROR: An internal error occurred while copying the image. Retry the request."
+	)
+	tests := []struct {
+		name             string
+		attempt, retries int
+		message          string
+		wantRetry        bool
+		wantReason       string
+	}{
+		{"transient, retries left", 1, 3, internal, true, "copy afi-1 failed: " + internal},
+		{"transient, last retry", 3, 3, internal, true, "copy afi-1 failed: " + internal},
+		{"transient, retries spent", 4, 3, internal, false, "gave up after 4 attempts; last copy afi-1 failed: " + internal},
+		{"transient, never retry", 1, 0, internal, false, "gave up after 1 attempt; last copy afi-1 failed: " + internal},
+		{"no message is transient", 1, 3, "", true, "copy afi-1 failed"},
+		{"NOT_FOUND is final", 1, 3, notFound, false, "copy afi-1 failed: " + notFound},
+		{"INVALID_STATE is final", 1, 3, invalidState, false, "copy afi-1 failed: " + invalidState},
+		{"prefix only at the start", 1, 3, "INTERNAL_ERROR: NOT_FOUND: x", true, "copy afi-1 failed: INTERNAL_ERROR: NOT_FOUND: x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			retry, reason := NextAfterFailure(tc.attempt, tc.retries, "afi-1", tc.message)
+			if retry != tc.wantRetry || reason != tc.wantReason {
+				t.Errorf("NextAfterFailure(%d, %d, %q) = %v, %q; want %v, %q", tc.attempt, tc.retries, tc.message, retry, reason, tc.wantRetry, tc.wantReason)
+			}
+		})
 	}
 }
 

@@ -49,7 +49,7 @@ afis:
 	// Output:
 	// us-west-2      wait   attempt 1: copy afi-0aaaaaaaaaaaaaaa1 is pending
 	// eu-west-1      update attempt 1: ~ tag team=asic→fpga
-	// eu-west-2      retry  attempt 2: earlier copy afi-0aaaaaaaaaaaaaaa3 failed: INTERNAL_ERROR: try again
+	// eu-west-2      retry  attempt 2: copy afi-0aaaaaaaaaaaaaaa3 failed: INTERNAL_ERROR: try again
 	// ap-southeast-2 copy   attempt 1: no copy in ap-southeast-2
 }
 
