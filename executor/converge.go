@@ -35,6 +35,11 @@ type op struct {
 // sharing changes, one per name or description. It returns the first error
 // of each result whose updates did not all apply.
 func (r *run) apply(ctx context.Context, us []update) map[*result]error {
+	return r.call(ctx, r.ops(us))
+}
+
+// ops turns updates into calls, tags batched by region and tag set.
+func (r *run) ops(us []update) []op {
 	var ops []op
 	type group struct {
 		region string
@@ -47,36 +52,8 @@ func (r *run) apply(ctx context.Context, us []update) map[*result]error {
 	untagGroups := map[string]*group{}
 	var order []string // keys of both maps in first-seen order
 	for _, u := range us {
-		adds := map[string]string{}
-		var removes []string
-		var sh afi.Sharing
-		for _, x := range u.updates {
-			switch x.Kind {
-			case reconcile.UpdateTag:
-				adds[x.Key] = x.Value
-			case reconcile.UpdateUntag:
-				removes = append(removes, x.Key)
-			case reconcile.UpdateShare:
-				if x.Group {
-					sh.AddGroups = append(sh.AddGroups, x.Key)
-				} else {
-					sh.AddUsers = append(sh.AddUsers, x.Key)
-				}
-			case reconcile.UpdateUnshare:
-				if x.Group {
-					sh.RemoveGroups = append(sh.RemoveGroups, x.Key)
-				} else {
-					sh.RemoveUsers = append(sh.RemoveUsers, x.Key)
-				}
-			case reconcile.UpdateName:
-				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetName(ctx, u.region, u.id, x.Value) }})
-			case reconcile.UpdateDescription:
-				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetDescription(ctx, u.region, u.id, x.Value) }})
-			}
-		}
-		if !sh.Empty() {
-			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.ModifySharing(ctx, u.region, u.id, sh) }})
-		}
+		adds, removes, own := r.copyOps(u)
+		ops = append(ops, own...)
 		if len(adds) > 0 {
 			k := "tag\x00" + u.region + "\x00" + canonical(adds)
 			g := tagGroups[k]
@@ -114,7 +91,49 @@ func (r *run) apply(ctx context.Context, us []update) map[*result]error {
 			}
 		}
 	}
+	return ops
+}
 
+// copyOps sorts one copy's updates: the tags to add and the keys to remove
+// (which ops batches with other copies'), and the calls of its own: one for
+// all its sharing changes, one per name or description.
+func (r *run) copyOps(u update) (adds map[string]string, removes []string, ops []op) {
+	adds = map[string]string{}
+	var sh afi.Sharing
+	for _, x := range u.updates {
+		switch x.Kind {
+		case reconcile.UpdateTag:
+			adds[x.Key] = x.Value
+		case reconcile.UpdateUntag:
+			removes = append(removes, x.Key)
+		case reconcile.UpdateShare:
+			if x.Group {
+				sh.AddGroups = append(sh.AddGroups, x.Key)
+			} else {
+				sh.AddUsers = append(sh.AddUsers, x.Key)
+			}
+		case reconcile.UpdateUnshare:
+			if x.Group {
+				sh.RemoveGroups = append(sh.RemoveGroups, x.Key)
+			} else {
+				sh.RemoveUsers = append(sh.RemoveUsers, x.Key)
+			}
+		case reconcile.UpdateName:
+			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetName(ctx, u.region, u.id, x.Value) }})
+		case reconcile.UpdateDescription:
+			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetDescription(ctx, u.region, u.id, x.Value) }})
+		}
+	}
+	if !sh.Empty() {
+		ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.ModifySharing(ctx, u.region, u.id, sh) }})
+	}
+	return adds, removes, ops
+}
+
+// call makes the calls, at most Concurrency at once, and returns the first
+// error of each result whose calls did not all succeed (or did not run, when
+// ctx is done first).
+func (r *run) call(ctx context.Context, ops []op) map[*result]error {
 	var mu sync.Mutex
 	errs := map[*result]error{}
 	g, gctx := errgroup.WithContext(ctx)

@@ -303,9 +303,16 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 		return nil, ctx.Err()
 	}
 	r.log.Info("inventory", "regions", len(regions), "afis", countImages(inv.Owned))
+	if err := r.describeForeign(ctx, inv, targets); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
 
-	// Explicit sources not owned by the caller: describe them (in batches,
-	// per source region) to tell "shared or public" from "missing".
+// describeForeign describes the explicit sources the caller does not own
+// (in batches, per source region) to tell "shared or public" from
+// "missing", into inv.Foreign.
+func (r *run) describeForeign(ctx context.Context, inv *reconcile.Inventory, targets []plan.Target) error {
 	owned := map[string]bool{}
 	for region, ims := range inv.Owned {
 		for _, im := range ims {
@@ -322,6 +329,8 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
 		}
 	}
+	var mu sync.Mutex
+	var g errgroup.Group
 	for region, ids := range foreign {
 		g.Go(func() error {
 			found, missing, err := r.c.Describe(ctx, region, ids)
@@ -339,10 +348,7 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return g.Wait()
 }
 
 func countImages(m map[string][]reconcile.Image) int {
