@@ -39,9 +39,11 @@ func newSyncCmd(c *cli) *cobra.Command {
 		Long: `sync compares the plan with the AFIs in each region (DescribeFpgaImages),
 copies what is missing (CopyFpgaImage, with a deterministic ClientToken so
 that reruns and concurrent runs never duplicate a copy), tags each copy, and
-prints a report. With --wait it polls until every copy is available, has
-failed, or --timeout passes; copies that fail for a transient reason are
-copied again up to --retries times.
+prints a report. With --wait it polls until every copy is available or has
+failed; copies that fail for a transient reason are copied again up to
+--retries times. --timeout bounds the whole run: when it passes, or on
+SIGINT/SIGTERM, nothing new starts, calls in flight get 5 s, and the report
+is printed (a second signal exits at once, without one).
 
 Exit codes: 0 every target in its desired state (without --wait, copies
 started count); 1 a target failed, timed out or was skipped, or the run was
@@ -56,7 +58,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	addPlanFlags(cmd, f)
 	fl.BoolVar(&f.dryRun, "dry-run", false, "show what would change and make no mutating call")
 	fl.BoolVar(&f.wait, "wait", false, "wait until every copy is available, failed, or --timeout passes")
-	fl.DurationVar(&f.timeout, "timeout", executor.DefaultTimeout, "wall-clock deadline for --wait (overrides settings.timeout)")
+	fl.DurationVar(&f.timeout, "timeout", executor.DefaultTimeout, "wall-clock deadline of the whole run, --wait included (overrides settings.timeout)")
 	fl.IntVar(&f.concurrency, "concurrency", executor.DefaultConcurrency, "copies in flight at once (overrides settings.concurrency)")
 	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
