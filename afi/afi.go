@@ -1,7 +1,7 @@
 // Package afi is afisync's AWS adapter: it owns every AWS SDK call afisync
 // makes (EC2 FPGA image calls and STS GetCallerIdentity), paces them below
 // EC2's request-rate buckets, counts them, and turns SDK types into the plain
-// plan.Image values the planner works on.
+// reconcile.Image values that Diff works on.
 package afi
 
 import (
@@ -23,7 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
-	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 )
 
 // Config says how to reach AWS. The zero value uses the standard AWS chain
@@ -202,12 +202,12 @@ func (c *Client) Account(ctx context.Context) (string, error) {
 
 // ListOwned returns every AFI the caller owns in region: one paginated
 // DescribeFpgaImages(Owners=[self], MaxResults=1000) walk.
-func (c *Client) ListOwned(ctx context.Context, region string) ([]plan.Image, error) {
+func (c *Client) ListOwned(ctx context.Context, region string) ([]reconcile.Image, error) {
 	p := ec2.NewDescribeFpgaImagesPaginator(c.ec2For(region), &ec2.DescribeFpgaImagesInput{
 		Owners:     []string{"self"},
 		MaxResults: aws.Int32(1000),
 	}, func(o *ec2.DescribeFpgaImagesPaginatorOptions) { o.StopOnDuplicateToken = true })
-	var out []plan.Image
+	var out []reconcile.Image
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -228,7 +228,7 @@ const maxIDsPerDescribe = 200
 // returned in missing: DescribeFpgaImages fails the whole call when one
 // requested ID does not exist, so Describe drops the named ID and asks again,
 // and one missing AFI never hides the others.
-func (c *Client) Describe(ctx context.Context, region string, ids []string) (found []plan.Image, missing []string, err error) {
+func (c *Client) Describe(ctx context.Context, region string, ids []string) (found []reconcile.Image, missing []string, err error) {
 	for start := 0; start < len(ids); start += maxIDsPerDescribe {
 		batch := append([]string(nil), ids[start:min(start+maxIDsPerDescribe, len(ids))]...)
 		for len(batch) > 0 {
@@ -337,8 +337,8 @@ func (c *Client) CreateTags(ctx context.Context, region string, ids []string, ta
 }
 
 // toImage converts the SDK's FpgaImage.
-func toImage(region string, f *ec2types.FpgaImage) plan.Image {
-	im := plan.Image{
+func toImage(region string, f *ec2types.FpgaImage) reconcile.Image {
+	im := reconcile.Image{
 		ID:          aws.ToString(f.FpgaImageId),
 		AGFI:        aws.ToString(f.FpgaImageGlobalId),
 		Region:      region,

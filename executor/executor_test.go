@@ -329,8 +329,10 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	if tg.Status != report.StatusFailed || tg.Attempts != 3 {
 		t.Fatalf("want failed after 3 attempts, got %+v", tg)
 	}
-	if !strings.Contains(tg.Message, ec2sim.TransientCopyFailure) {
-		t.Errorf("message %q lacks AWS's message", tg.Message)
+	// The same rule and wording (reconcile.NextAfterFailure) as a later
+	// run's Diff, below.
+	if want := "gave up after 3 attempts; last copy " + tg.CopyAFI + " failed: " + ec2sim.TransientCopyFailure; tg.Message != want {
+		t.Errorf("message %q, want %q", tg.Message, want)
 	}
 	if n := w.sim.Stats().Count("CopyFpgaImage", "", "ok"); n != 3 {
 		t.Errorf("%d copies made, want 3 (1 + 2 retries)", n)
@@ -350,7 +352,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	// retries allow, and stops if not.
 	w.sim.SetFailRate(0)
 	rep = w.run(context.Background(), p, executor.Options{Retries: 2})
-	if tg := rep.Targets[0]; tg.Status != report.StatusFailed || !strings.Contains(tg.Message, "gave up after 3 failed copies") {
+	if tg := rep.Targets[0]; tg.Status != report.StatusFailed || !strings.HasPrefix(tg.Message, "gave up after 3 attempts; last copy ") {
 		t.Errorf("with retries spent: %+v", tg)
 	}
 	rep = w.run(context.Background(), p, executor.Options{Retries: 3, Wait: true})

@@ -7,14 +7,15 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
 // initialPrune turns a copy the plan no longer wants into a result.
-func (r *run) initialPrune(p *plan.Prune) *result {
+func (r *run) initialPrune(p *reconcile.Prune) *result {
 	cp := p.Copy
 	res := &result{
-		ch:     plan.Change{Target: plan.Target{SourceRegion: p.SourceRegion, SourceAFI: p.SourceAFI, Region: cp.Region}},
+		ch:     reconcile.Change{Target: plan.Target{SourceRegion: p.SourceRegion, SourceAFI: p.SourceAFI, Region: cp.Region}},
 		status: report.StatusWouldPrune,
 		msg:    p.Reason,
 		copyID: cp.ID,

@@ -43,6 +43,12 @@ const (
 	reservedAfisyncPrefix = "afisync:"
 )
 
+// ReservedTag reports whether a plan can neither write nor remove a tag key:
+// AWS's own ("aws:…") and afisync's management tags ("afisync:…").
+func ReservedTag(key string) bool {
+	return awsid.ReservedTagKey(key) || strings.HasPrefix(strings.ToLower(key), reservedAfisyncPrefix)
+}
+
 // problem is a message and a hint, before a position is attached.
 type problem struct{ msg, hint string }
 

@@ -15,7 +15,6 @@ import (
 // the metrics count the adopted target in a successful run.
 func TestAdoptionOnlyIsAChange(t *testing.T) {
 	noCI(t)
-	quickNotify(t)
 	sim, url := simEnv(t)
 	src, err := sim.AddImage(ec2sim.Image{Region: "us-east-1", Name: "nic"})
 	if err != nil {

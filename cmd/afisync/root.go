@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/afisync/afisync/notify"
 )
 
 // Exit codes, as documented in the README and docs/design.md.
@@ -60,12 +62,22 @@ type cli struct {
 	logLevel    string
 	logFormat   string
 	noColor     bool
+
+	// notify holds the notifier settings no flag sets (retries and their
+	// backoff; zero: notify's defaults). Tests shorten the waits.
+	notify notify.Config
 }
 
 // run executes afisync with args (without the program name) and returns the
 // process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	return (&cli{stdin: stdin, stdout: stdout, stderr: stderr}).run(ctx, args)
+}
+
+// run executes afisync with args on c's streams and settings, and returns
+// the process exit code.
+func (c *cli) run(ctx context.Context, args []string) int {
+	stdin, stdout, stderr := c.stdin, c.stdout, c.stderr
 	root := newRootCmd(c)
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -128,7 +128,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if f.prunePublic && !f.prune {
 		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
 	}
-	un, err := newUnattended(c, &f.unattended, cmd.Name())
+	un, err := newUnattended(c, f, cmd.Name(), format)
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
@@ -137,12 +137,11 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return withCode(exitInvalid, err)
 	}
 	un.logger = logger
-	out := outcome{format: format, reportFile: f.reportFile, detailed: f.detailedExit, dryRun: f.dryRun}
 
 	// From here on, every run ends in a report, even one that cannot start.
 	p, err := loadPlanFlag(ctx, c, f.plan)
 	if err != nil {
-		return un.deliver(ctx, out, un.failedReport("", err), nil, err)
+		return un.startFailure(ctx, "", err)
 	}
 	opts := executor.Resolve(p, ov, executor.Options{
 		Wait:        f.wait,
@@ -155,11 +154,10 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 
 	client, closeClient, err := connect(ctx, c, p, &opts)
 	if err != nil {
-		err = withCode(connectExitCode(err), err)
-		return un.deliver(ctx, out, un.failedReport(p.Name, err), nil, err)
+		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
-	if err := un.startProgress(p.Name, &opts); err != nil {
+	if err := un.startProgress(&opts); err != nil {
 		return withCode(exitInvalid, err)
 	}
 	rep, err := executor.Run(ctx, client, p, opts)
@@ -167,7 +165,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
 	}
-	return un.deliver(ctx, out, rep, client, nil)
+	return un.deliver(ctx, rep, client, nil)
 }
 
 // newLogger builds the stderr logger from --log-level and --log-format.

@@ -24,7 +24,7 @@ func execAfisync(t *testing.T, stdin io.Reader, args ...string) (code int, stdou
 		stdin = strings.NewReader("")
 	}
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, stdin, &out, &errOut)
+	code = testCLI(stdin, &out, &errOut).run(context.Background(), args)
 	return code, out.String(), errOut.String()
 }
 

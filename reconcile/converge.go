@@ -1,4 +1,4 @@
-package plan
+package reconcile
 
 import (
 	"fmt"
@@ -6,11 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/afisync/afisync/internal/awsid"
+	"github.com/afisync/afisync/plan"
 )
-
-// GroupAll is the only load-permission group: everyone (public).
-const GroupAll = "all"
 
 // LoadPermissions are the accounts and groups an AFI is shared with
 // (DescribeFpgaImageAttribute loadPermission).
@@ -75,33 +72,22 @@ func (us Updates) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// Of returns the updates of one kind.
-func (us Updates) Of(k UpdateKind) Updates {
-	var out Updates
-	for _, u := range us {
-		if u.Kind == k {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
-// NeedsLoadPermissions reports whether converging a target's sharing needs
+// needsLoadPermissions reports whether converging a target's sharing needs
 // the copy's current load permissions (DescribeFpgaImageAttribute): when it
 // shares with accounts, or removes permissions the plan does not list.
 // Public sharing alone can be judged from DescribeFpgaImages' public flag.
-func NeedsLoadPermissions(t Target) bool {
+func needsLoadPermissions(t plan.Target) bool {
 	return len(t.ShareWith) > 0 || t.ExclusiveSharing
 }
 
 // DesiredTags are the tags a copy of t must carry: the source's own tags
 // (when copy_source_tags; never aws: or afisync: ones), then the plan's,
 // then the management tags, later ones winning.
-func DesiredTags(t Target, src *Image, planName string) map[string]string {
+func DesiredTags(t plan.Target, src *Image, planName string) map[string]string {
 	tags := map[string]string{}
 	if t.CopySourceTags && src != nil {
 		for k, v := range src.Tags {
-			if !reservedTag(k) {
+			if !plan.ReservedTag(k) {
 				tags[k] = v
 			}
 		}
@@ -109,15 +95,9 @@ func DesiredTags(t Target, src *Image, planName string) map[string]string {
 	for k, v := range t.Tags {
 		tags[k] = v
 	}
-	tags[TagSource] = SourceKey(t.SourceRegion, t.SourceAFI)
-	tags[TagPlan] = planName
+	tags[plan.TagSource] = plan.SourceKey(t.SourceRegion, t.SourceAFI)
+	tags[plan.TagPlan] = planName
 	return tags
-}
-
-// reservedTag reports tag keys a plan can neither copy nor remove: AWS's own
-// and afisync's management tags.
-func reservedTag(k string) bool {
-	return awsid.ReservedTagKey(k) || strings.HasPrefix(strings.ToLower(k), reservedAfisyncPrefix)
 }
 
 // Converge lists the attribute changes that bring an available copy in line
@@ -126,7 +106,7 @@ func reservedTag(k string) bool {
 // up (then only public sharing, which DescribeFpgaImages shows, is judged).
 // Changes are additive unless the target says exclusive_tags or
 // exclusive_sharing. The result is sorted for stable output.
-func Converge(t Target, src, cp *Image, perms *LoadPermissions, planName string) Updates {
+func Converge(t plan.Target, src, cp *Image, perms *LoadPermissions, planName string) Updates {
 	var us Updates
 	want := DesiredTags(t, src, planName)
 	for _, k := range sortedKeys(want) {
@@ -136,7 +116,7 @@ func Converge(t Target, src, cp *Image, perms *LoadPermissions, planName string)
 	}
 	if t.ExclusiveTags {
 		for _, k := range sortedKeys(cp.Tags) {
-			if _, ok := want[k]; !ok && !reservedTag(k) {
+			if _, ok := want[k]; !ok && !plan.ReservedTag(k) {
 				us = append(us, Update{Kind: UpdateUntag, Key: k, Old: cp.Tags[k]})
 			}
 		}
@@ -151,18 +131,18 @@ func Converge(t Target, src, cp *Image, perms *LoadPermissions, planName string)
 	return us
 }
 
-func convergeSharing(t Target, cp *Image, perms *LoadPermissions) Updates {
+func convergeSharing(t plan.Target, cp *Image, perms *LoadPermissions) Updates {
 	var us Updates
 	public := cp.Public
 	if perms != nil {
-		public = public || slices.Contains(perms.Groups, GroupAll)
+		public = public || slices.Contains(perms.Groups, plan.GroupAll)
 	}
-	wantPublic := slices.Contains(t.ShareWithGroups, GroupAll)
+	wantPublic := slices.Contains(t.ShareWithGroups, plan.GroupAll)
 	if wantPublic && !public {
-		us = append(us, Update{Kind: UpdateShare, Key: GroupAll, Group: true})
+		us = append(us, Update{Kind: UpdateShare, Key: plan.GroupAll, Group: true})
 	}
 	if !wantPublic && public && t.ExclusiveSharing {
-		us = append(us, Update{Kind: UpdateUnshare, Key: GroupAll, Group: true})
+		us = append(us, Update{Kind: UpdateUnshare, Key: plan.GroupAll, Group: true})
 	}
 	if perms == nil {
 		return us
@@ -180,12 +160,6 @@ func convergeSharing(t Target, cp *Image, perms *LoadPermissions) Updates {
 		}
 	}
 	return us
-}
-
-// InitialSharing is what a brand-new copy (shared with no one) needs once it
-// is available.
-func InitialSharing(t Target) Updates {
-	return convergeSharing(t, &Image{}, &LoadPermissions{})
 }
 
 func srcField(src *Image, f func(*Image) string) string {
