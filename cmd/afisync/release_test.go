@@ -341,8 +341,8 @@ func TestGoreleaserConfig(t *testing.T) {
 
 	// The before hooks run afisync's own commands: they must exist.
 	hooks := strings.Join(cfg.Before.Hooks, "\n")
-	if !strings.Contains(hooks, "go run ./cmd/afisync man manpages") {
-		t.Errorf("no hook writes the man pages into manpages/: %q", hooks)
+	if !strings.Contains(hooks, `go run -ldflags "-X main.version=v{{ .Version }}" ./cmd/afisync man manpages`) {
+		t.Errorf("no hook writes the man pages, with the release's version, into manpages/: %q", hooks)
 	}
 	m := regexp.MustCompile(`for sh in ([a-z ]+); do go run ./cmd/afisync completion "\$sh" > "completions/afisync.\$sh"`).FindStringSubmatch(hooks)
 	if m == nil {
