@@ -673,9 +673,10 @@ func TestActionRunStep(t *testing.T) {
 		{"diff, markdown report",
 			map[string]string{"plan": "plans/example.yaml", "args": "--simulate --no-progress", "report-format": "markdown"},
 			0, "0", "afisync-report.md", ""},
+		// A run that cannot start still writes its report, with an error.
 		{"invalid plan fails the step",
 			map[string]string{"plan": "plans/no-such-plan.yaml"},
-			3, "3", "", "no-such-plan.yaml"},
+			3, "3", "afisync-report.json", "no-such-plan.yaml"},
 		{"unknown command",
 			map[string]string{"plan": "plans/example.yaml", "command": "prune"},
 			3, "", "", "::error title=afisync::command must be diff or sync"},
@@ -710,14 +711,18 @@ func TestActionRunStep(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			wantPlan := "fpga-fleet"
+			if tt.wantStep == 3 {
+				wantPlan = "" // the plan was never read
+			}
 			if strings.HasSuffix(wantReport, ".json") {
-				var doc struct{ Plan string }
-				if err := json.Unmarshal(rep, &doc); err != nil || doc.Plan != "fpga-fleet" {
-					t.Errorf("report %s: %v, plan %q", wantReport, err, doc.Plan)
+				var doc struct{ Plan, Error string }
+				if err := json.Unmarshal(rep, &doc); err != nil || doc.Plan != wantPlan || (wantPlan == "") != (doc.Error != "") {
+					t.Errorf("report %s: %v, plan %q, error %q", wantReport, err, doc.Plan, doc.Error)
 				}
 			}
 			summary, err := os.ReadFile(r.summary)
-			if err != nil || !strings.Contains(string(summary), "fpga-fleet") {
+			if err != nil || !strings.Contains(string(summary), wantPlan) {
 				t.Errorf("step summary: %v\n%s", err, summary)
 			}
 		})
