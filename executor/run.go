@@ -499,8 +499,8 @@ const mismatchWait = 10 * time.Second
 // the ClientToken, never a name or description: every plan, run and edit
 // then sends the same request for a given attempt, so a token cannot be
 // turned against its own target (IdempotentParameterMismatch). The copy's
-// name and description are converged once it is available. See "ClientTokens"
-// in docs/design-notes.md.
+// name and description are converged once it is available. The argument
+// for "no duplicates, no jam" is docs/copies.md.
 func (r *run) copyOne(ctx context.Context, res *result) error {
 	t := res.ch.Target
 	tags := reconcile.DesiredTags(t, res.ch.Source, r.p.Name)
