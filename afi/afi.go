@@ -83,6 +83,7 @@ type Client struct {
 	mu             sync.Mutex
 	ec2            map[string]*ec2.Client
 	limiter        map[string]*rate.Limiter // region + "/" + action
+	lastCut        map[string]time.Time     // region + "/" + action: when adapt last slowed it
 	stats          *Stats
 }
 
@@ -159,6 +160,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		limits:         limits,
 		scale:          scale,
 		ec2:            map[string]*ec2.Client{},
+		lastCut:        map[string]time.Time{},
 		limiter:        map[string]*rate.Limiter{},
 		stats:          newStats(),
 	}
