@@ -50,6 +50,10 @@ type Config struct {
 	// RateScale multiplies every limit's rate (0: 1). Benchmarks that run
 	// the simulator's buckets faster than real time scale this the same way.
 	RateScale float64
+	// HTTPClient sends the requests (nil: the SDK's default client). Tests
+	// pass one that hands each request to an in-process ec2sim, so that a
+	// run needs no socket and can run on a fake clock.
+	HTTPClient aws.HTTPClient
 }
 
 // DefaultMaxAttempts is the SDK attempt budget per call. It is higher than
@@ -115,6 +119,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if c.HTTPClient != nil {
+		// Set after loading: a CA bundle in the configuration
+		// (AWS_CA_BUNDLE) needs the SDK's own client to load into, and an
+		// in-process client has no TLS to use it for.
+		cfg.HTTPClient = c.HTTPClient
 	}
 	limits := c.Limits
 	if limits == nil {

@@ -70,6 +70,13 @@ type EnvOptions struct {
 	// Selector writes the plan as one name selector even when it could
 	// list every source.
 	Selector bool
+	// InMemory serves the simulator without a socket: the clients of
+	// Client and HTTPClient hand each request to it in-process. A run
+	// then involves no network I/O, so a test can run it inside a
+	// testing/synctest bubble, where every timer (the simulator's latency
+	// and buckets, afisync's pacing, the SDK's backoff) is on a fake clock
+	// that advances only when every goroutine waits.
+	InMemory bool
 }
 
 // Env is a simulator served on a loopback port, seeded with AFIs source AFIs
@@ -84,6 +91,7 @@ type Env struct {
 	Plan    *plan.Plan
 	YAML    string // the plan's text
 	srv     *httptest.Server
+	hc      *http.Client // InMemory: the in-process client
 }
 
 // NewEnv starts a simulator and seeds it. Close it when done.
@@ -118,9 +126,45 @@ func NewEnv(o EnvOptions) (*Env, error) {
 	if o.Spike.Fraction > 0 {
 		h = &spiky{h: sim, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
 	}
+	if o.InMemory {
+		e.hc = &http.Client{Transport: handlerTransport{h}}
+		e.URL = "http://ec2sim.in-process"
+		return e, nil
+	}
 	e.srv = httptest.NewServer(h)
 	e.URL = e.srv.URL
 	return e, nil
+}
+
+// HTTPClient is the client that reaches the simulator: the in-process one
+// of an InMemory Env, else nil (the SDK's default, through e.URL).
+func (e *Env) HTTPClient() *http.Client { return e.hc }
+
+// handlerTransport is an http.RoundTripper that serves each request with a
+// handler, in the caller's goroutine.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	sr := r.Clone(r.Context())
+	sr.RequestURI = r.URL.RequestURI()
+	sr.RemoteAddr = "127.0.0.1:1"
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	if sr.Host == "" {
+		sr.Host = r.URL.Host
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, sr)
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // PlanYAML is the plan that copies every source to every destination: one
@@ -143,7 +187,11 @@ func planYAML(sources, dests []string, selector bool) string {
 }
 
 // Close stops the server.
-func (e *Env) Close() { e.srv.Close() }
+func (e *Env) Close() {
+	if e.srv != nil {
+		e.srv.Close()
+	}
+}
 
 // Targets is the number of (source, destination) pairs.
 func (e *Env) Targets() int { return len(e.Sources) * len(e.Dests) }
@@ -154,6 +202,9 @@ func (e *Env) Client(ctx context.Context, cfg afi.Config) (*afi.Client, error) {
 	cfg.Region = SourceRegion
 	cfg.EndpointURL = e.URL
 	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", "")
+	if e.hc != nil {
+		cfg.HTTPClient = e.hc
+	}
 	return afi.New(ctx, cfg)
 }
 

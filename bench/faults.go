@@ -42,6 +42,10 @@ type FaultCase struct {
 	// CopyTime is how long a copy stays pending in real-time cases
 	// (0: 10 s divided by Scale). Manual cases use 10 minutes.
 	CopyTime time.Duration
+	// InMemory serves the simulator in-process (EnvOptions.InMemory), so
+	// that a test can run a real-time case in a testing/synctest bubble,
+	// on its fake clock.
+	InMemory bool
 }
 
 // FaultResult is the outcome of a FaultCase.
@@ -99,7 +103,7 @@ func runFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 			so.Latency = time.Duration(float64(c.Latency) / c.Scale)
 		}
 	}
-	e, err := NewEnv(EnvOptions{AFIs: c.AFIs, Regions: c.Regions, Sim: so, Spike: c.Spike})
+	e, err := NewEnv(EnvOptions{AFIs: c.AFIs, Regions: c.Regions, Sim: so, Spike: c.Spike, InMemory: c.InMemory})
 	if err != nil {
 		return FaultResult{}, err
 	}
