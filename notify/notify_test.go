@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -112,22 +113,47 @@ func TestSendRetriesThenDelivers(t *testing.T) {
 	}
 }
 
+// TestSendIsBoundedInTime runs Send in a synctest bubble, with the hook
+// in-process, so that its deadline and the retry wait run on the bubble's
+// fake clock: a hook that keeps answering 503 with a retry wait of an hour
+// must not hold Send past c.Timeout.
 func TestSendIsBoundedInTime(t *testing.T) {
-	h := &hook{statuses: []int{503}}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	c := quick(srv.URL)
-	c.RetryMax = 1000
-	c.Timeout = 50 * time.Millisecond
-	c.Backoff = func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return time.Hour }
-	start := time.Now()
-	res := Send(context.Background(), c, Event{Report: sampleReport()})
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("Send took %v with a 50ms deadline", took)
+	synctest.Test(t, func(t *testing.T) {
+		h := &hook{statuses: []int{503}}
+		c := quick("http://hook.in-process/x")
+		c.Client = &http.Client{Transport: handlerTransport{h}}
+		c.RetryMax = 1000
+		c.Timeout = 50 * time.Millisecond
+		c.Backoff = func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return time.Hour }
+		start := time.Now()
+		res := Send(context.Background(), c, Event{Report: sampleReport()})
+		if took := time.Since(start); took > c.Timeout {
+			t.Errorf("Send took %v (on the fake clock) with a %v deadline", took, c.Timeout)
+		}
+		if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "deadline") || len(h.bodies) != 1 {
+			t.Errorf("result %+v after %d requests, want a deadline error after 1", res[0], len(h.bodies))
+		}
+	})
+}
+
+// handlerTransport serves each request with a handler in-process: no socket,
+// so a test can run in a synctest bubble.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	sr := r.Clone(r.Context())
+	sr.RequestURI = r.URL.RequestURI()
+	if sr.Body == nil {
+		sr.Body = http.NoBody
 	}
-	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "deadline") {
-		t.Errorf("result %+v, want a deadline error", res[0])
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, sr)
+	if r.Body != nil {
+		r.Body.Close()
 	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 func TestSendAfterInterrupt(t *testing.T) {
