@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -315,6 +317,136 @@ func TestSimWithAWSCLI(t *testing.T) {
 	}
 	if f := describeOne(t, ep2, "us-west-2", notOwned); f["State"].(map[string]any)["Code"] != "failed" {
 		t.Errorf("after restart: %v", f)
+	}
+}
+
+// TestHelperMain runs main() when the test binary is started by
+// TestSimBackgroundExample as afisync: the arguments after "--" are the
+// command line, and signals work as they do in the real binary.
+func TestHelperMain(t *testing.T) {
+	if os.Getenv("AFISYNC_TEST_MAIN") != "1" {
+		t.Skip("runs only as afisync for TestSimBackgroundExample")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Args = append([]string{"afisync"}, args...)
+	main()
+}
+
+// TestSimBackgroundExample runs the help's example of a simulator in the
+// background through bash, as documented but for the env file's path and a
+// free port, with the aws CLI: it must finish (the old example, eval of a
+// command substitution around a background job, never did), reach the
+// simulator, and leave no env file behind.
+func TestSimBackgroundExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs bash, the aws CLI and afisync sim as processes")
+	}
+	needAWSCLI(t)
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed")
+	}
+	dir := t.TempDir()
+	// afisync on PATH is this test binary running main().
+	wrapper := "#!/bin/sh\nAFISYNC_TEST_MAIN=1 exec " + shellQuote(os.Args[0]) + " -test.run='^TestHelperMain$' -- \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "afisync"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	envFile := filepath.Join(dir, "ec2sim.env")
+	example := strings.NewReplacer(
+		"/tmp/ec2sim.env", shellQuote(envFile),
+		"afisync sim ", "afisync sim --listen 127.0.0.1:0 ",
+	).Replace(simBackgroundExample)
+	// Then say which endpoint the shell got and wait for the simulator to
+	// stop (kill %1 sends SIGTERM).
+	script := "set -e\n" + example + "\nwait || true\necho \"endpoint=$AWS_ENDPOINT_URL\"\n"
+
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bash, "-c", script)
+	cmd.Dir = dir
+	// Its own process group, so that a hang kills the background job too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env,
+		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+	)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the example did not finish within %s (a hang detector, not a timing assertion):\n%s\n%s", hangBound, script, out)
+	}
+	if err != nil {
+		t.Fatalf("the example failed: %v\n%s\n%s", err, script, out)
+	}
+	text := string(out)
+	m := regexp.MustCompile(`endpoint=(http://127\.0\.0\.1:[0-9]+)\n`).FindStringSubmatch(text)
+	if m == nil || !strings.Contains(text, "ec2sim listening on "+m[1]) {
+		t.Errorf("the shell did not get the simulator's endpoint:\n%s", text)
+	}
+	if !strings.Contains(text, `"FpgaImages": []`) {
+		t.Errorf("aws ec2 describe-fpga-images did not answer from the simulator:\n%s", text)
+	}
+	if _, err := os.Stat(envFile); !os.IsNotExist(err) {
+		t.Errorf("env file left behind after the simulator stopped (stat: %v)", err)
+	}
+}
+
+// hangBound bounds tests that run processes which could hang: a hang
+// detector, far above the time they take.
+const hangBound = 2 * time.Minute
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestSimEnvFile checks --env-file in-process: the file holds the export
+// lines the simulator printed, and is gone once it stops.
+func TestSimEnvFile(t *testing.T) {
+	envFile := filepath.Join(t.TempDir(), "sim.env")
+	ep, out, stop := startSim(t, "--env-file", envFile)
+	raw, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exports []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "export ") {
+			exports = append(exports, line)
+		}
+	}
+	for _, line := range exports {
+		if !strings.Contains(string(raw), line+"\n") {
+			t.Errorf("env file lacks %q:\n%s", line, raw)
+		}
+	}
+	if len(exports) != 4 || !strings.Contains(string(raw), "export AWS_ENDPOINT_URL="+ep+"\n") {
+		t.Errorf("env file:\n%s\nstdout:\n%s", raw, out)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("sim exited %d", code)
+	}
+	if _, err := os.Stat(envFile); !os.IsNotExist(err) {
+		t.Errorf("env file left behind (stat: %v)", err)
+	}
+	// A directory that does not exist: exit 1 before serving.
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"sim", "--listen", "127.0.0.1:0", "--env-file", filepath.Join(t.TempDir(), "no", "such", "dir")}, strings.NewReader(""), &o, &e); code != exitFailed || !strings.Contains(e.String(), "--env-file") {
+		t.Errorf("unwritable --env-file: exit %d, %s", code, e.String())
 	}
 }
 
