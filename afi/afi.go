@@ -50,11 +50,21 @@ type Config struct {
 	// RateScale multiplies every limit's rate (0: 1). Benchmarks that run
 	// the simulator's buckets faster than real time scale this the same way.
 	RateScale float64
+	// AttemptTimeout bounds each HTTP attempt, reading the response
+	// included (0: DefaultAttemptTimeout). An attempt that takes longer is
+	// abandoned and retried like a connection error.
+	AttemptTimeout time.Duration
 	// HTTPClient sends the requests (nil: the SDK's default client). Tests
 	// pass one that hands each request to an in-process ec2sim, so that a
 	// run needs no socket and can run on a fake clock.
 	HTTPClient aws.HTTPClient
 }
+
+// DefaultAttemptTimeout bounds one HTTP attempt. EC2 answers the FPGA calls
+// in well under a second; an attempt that has had no answer in this time is
+// stalled (a hung endpoint, proxy or firewall), and a new attempt is the
+// only way forward.
+const DefaultAttemptTimeout = 30 * time.Second
 
 // DefaultMaxAttempts is the SDK attempt budget per call. It is higher than
 // the SDK's default of 3 because a batch tool would rather wait out a
@@ -66,14 +76,16 @@ const DefaultMaxBackoff = 20 * time.Second
 
 // Client makes afisync's AWS calls. It is safe for concurrent use.
 type Client struct {
-	cfg     aws.Config
-	limits  map[string]Limit
-	scale   float64
-	sts     *sts.Client
-	mu      sync.Mutex
-	ec2     map[string]*ec2.Client
-	limiter map[string]*rate.Limiter // region + "/" + action
-	stats   *Stats
+	attemptTimeout time.Duration
+	profile        string
+	cfg            aws.Config
+	limits         map[string]Limit
+	scale          float64
+	sts            *sts.Client
+	mu             sync.Mutex
+	ec2            map[string]*ec2.Client
+	limiter        map[string]*rate.Limiter // region + "/" + action
+	stats          *Stats
 }
 
 // New loads the AWS configuration (config.LoadDefaultConfig) and returns a
@@ -82,6 +94,15 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	maxAttempts := c.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
+	}
+	attemptTimeout := c.AttemptTimeout
+	if attemptTimeout <= 0 {
+		attemptTimeout = DefaultAttemptTimeout
+	}
+	if c.Region != "" {
+		if err := checkRegion(c.Region, "--region"); err != nil {
+			return nil, err
+		}
 	}
 	var opts []func(*config.LoadOptions) error
 	if c.Profile != "" {
@@ -115,10 +136,14 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, configError(c.Profile, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	} else if c.Region == "" {
+		if err := checkRegion(cfg.Region, "the region from AWS_REGION or the profile"); err != nil {
+			return nil, err
+		}
 	}
 	if c.HTTPClient != nil {
 		// Set after loading: a CA bundle in the configuration
@@ -135,12 +160,14 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		scale = 1
 	}
 	cl := &Client{
-		cfg:     cfg,
-		limits:  limits,
-		scale:   scale,
-		ec2:     map[string]*ec2.Client{},
-		limiter: map[string]*rate.Limiter{},
-		stats:   newStats(),
+		attemptTimeout: attemptTimeout,
+		profile:        c.Profile,
+		cfg:            cfg,
+		limits:         limits,
+		scale:          scale,
+		ec2:            map[string]*ec2.Client{},
+		limiter:        map[string]*rate.Limiter{},
+		stats:          newStats(),
 	}
 	cl.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.APIOptions = append(o.APIOptions, cl.middleware(cfg.Region)...)
@@ -163,11 +190,22 @@ func (c *Client) ec2For(region string) *ec2.Client {
 	return cl
 }
 
-// Account returns the caller's AWS account ID (STS GetCallerIdentity).
+// Account returns the caller's AWS account ID (STS GetCallerIdentity). It
+// resolves the credentials first, so that a missing or expired login is
+// reported as such (a *SetupError) rather than as a failed call.
 func (c *Client) Account(ctx context.Context) (string, error) {
+	if c.cfg.Credentials == nil {
+		return "", credentialsError(c.profile, errors.New("no credential provider"))
+	}
+	if _, err := c.cfg.Credentials.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("resolve AWS credentials: %w", err)
+		}
+		return "", credentialsError(c.profile, err)
+	}
 	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", err)
+		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", Explain(err))
 	}
 	return aws.ToString(out.Account), nil
 }

@@ -2,8 +2,11 @@ package afi_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +118,69 @@ func TestCallsCountThrottles(t *testing.T) {
 	throttled := sim.Stats().Count("CopyFpgaImage", "us-west-2", "RequestLimitExceeded")
 	if throttled == 0 || cs.Throttled != throttled || cs.Attempts != 60+throttled || cs.Errors != 0 {
 		t.Errorf("client counted %+v; simulator throttled %d", cs, throttled)
+	}
+}
+
+func TestExplainUnreachableEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nobody listens there now
+	c, err := afi.New(context.Background(), afi.Config{
+		Region: "us-east-1", EndpointURL: url, MaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Account(context.Background())
+	for _, want := range []string{"cannot reach " + url, "connection refused", "--endpoint-url"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Account() error %v; want it to say %q", err, want)
+		}
+	}
+	var se *afi.SetupError
+	if !errors.As(err, &se) || se.Unwrap() == nil {
+		t.Errorf("error %v is not a SetupError keeping the SDK's error", err)
+	}
+}
+
+func TestStalledAttemptIsNamed(t *testing.T) {
+	// An endpoint that accepts and never answers: each attempt is
+	// abandoned after AttemptTimeout, and the error names the call and
+	// the endpoint.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	url := "http://" + ln.Addr().String()
+	c, err := afi.New(context.Background(), afi.Config{
+		Region: "us-east-1", EndpointURL: url, MaxAttempts: 2, AttemptTimeout: 50 * time.Millisecond,
+		Backoff:     func(int, error) time.Duration { return 0 },
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Account(context.Background())
+	for _, want := range []string{"cannot reach " + url, "GetCallerIdentity in us-east-1 had no answer within 50ms"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Account() error %v; want it to say %q", err, want)
+		}
+	}
+	if n := c.Calls(); len(n) != 1 || n[0].Attempts != 2 {
+		t.Errorf("calls %+v; want 2 attempts of GetCallerIdentity", n)
 	}
 }

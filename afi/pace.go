@@ -3,15 +3,57 @@ package afi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"sort"
 	"sync"
+	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
 )
+
+// plainStream hides the WriteTo method of a request's body. smithy-go
+// wraps the body in a reader whose WriteTo answers io.EOF once the SDK has
+// closed it; net/http reads a body once more after its Content-Length, and
+// when the response beats that read (as it often does with a cancellable
+// context), the transport takes the io.EOF for a write error, closes the
+// connection under the response, and the SDK retries a call that had
+// succeeded. A plain Read after Close returns (0, io.EOF), which net/http
+// handles. Seek stays, for rewinding on retries.
+func plainStream(req *smithyhttp.Request) *smithyhttp.Request {
+	s := req.GetStream()
+	rs, seekable := s.(io.ReadSeeker)
+	if _, writerTo := s.(io.WriterTo); !seekable || !writerTo {
+		return req
+	}
+	if r, err := req.SetStream(struct{ io.ReadSeeker }{rs}); err == nil {
+		return r
+	}
+	return req
+}
+
+// AttemptTimeoutError is an HTTP attempt that had no complete answer within
+// Config.AttemptTimeout. The SDK retries it like a connection error.
+type AttemptTimeoutError struct {
+	Action, Region string
+	Endpoint       string // scheme://host
+	After          time.Duration
+}
+
+func (e *AttemptTimeoutError) Error() string {
+	return fmt.Sprintf("%s in %s: no answer from %s within %s", e.Action, e.Region, e.Endpoint, e.After)
+}
+
+// RetryableError tells the SDK's retryer to try again.
+func (e *AttemptTimeoutError) RetryableError() bool { return true }
+
+// Timeout marks the error as a timeout.
+func (e *AttemptTimeoutError) Timeout() bool { return true }
 
 // Limit is a client-side token bucket: Rate requests per second sustained,
 // Burst at once.
@@ -52,12 +94,28 @@ func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 			// included, waits for its token, and is signed after the wait.
 			return s.Finalize.Insert(middleware.FinalizeMiddlewareFunc("afisync.Pace",
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-					if l := c.limiterFor(region, awsmiddleware.GetOperationName(ctx)); l != nil {
+					action := awsmiddleware.GetOperationName(ctx)
+					if l := c.limiterFor(region, action); l != nil {
 						if err := l.Wait(ctx); err != nil {
 							return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 						}
 					}
-					return next.HandleFinalize(ctx, in)
+					if req, ok := in.Request.(*smithyhttp.Request); ok {
+						in.Request = plainStream(req)
+					}
+					// Each attempt, the response body included, has its own
+					// deadline: a stalled attempt is abandoned and retried.
+					actx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+					_ = cancel
+					out, md, err := next.HandleFinalize(actx, in)
+					if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+						te := &AttemptTimeoutError{Action: action, Region: region, After: c.attemptTimeout}
+						if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil {
+							te.Endpoint = req.URL.Scheme + "://" + req.URL.Host
+						}
+						err = te
+					}
+					return out, md, err
 				}), "Retry", middleware.After)
 		},
 		func(s *middleware.Stack) error {
@@ -65,8 +123,19 @@ func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 			// parsed error.
 			return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("afisync.Count",
 				func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+					call := InFlight{Region: region, Action: awsmiddleware.GetOperationName(ctx), Since: time.Now()}
+					if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil {
+						call.Endpoint = req.URL.Scheme + "://" + req.URL.Host
+					}
+					done := c.stats.start(call)
 					out, md, err := next.HandleDeserialize(ctx, in)
-					c.stats.record(region, awsmiddleware.GetOperationName(ctx), err)
+					done()
+					c.stats.record(region, call.Action, err)
+					if err != nil {
+						c.stats.mu.Lock()
+						c.stats.last = &FailedAttempt{call, err}
+						c.stats.mu.Unlock()
+					}
 					return out, md, err
 				}), middleware.Before)
 		},
@@ -91,8 +160,58 @@ func (c *Client) limiterFor(region, action string) *rate.Limiter {
 
 // Stats counts the HTTP attempts a Client made.
 type Stats struct {
-	mu sync.Mutex
-	m  map[CallKey]*CallCount
+	mu       sync.Mutex
+	m        map[CallKey]*CallCount
+	next     uint64
+	inflight map[uint64]InFlight
+	last     *FailedAttempt
+}
+
+// FailedAttempt is an HTTP attempt that ended in an error.
+type FailedAttempt struct {
+	InFlight
+	Err error
+}
+
+// LastFailure returns the most recent attempt that failed (nil if none):
+// with InFlight, what a run that hit its deadline can say it was stuck on.
+func (c *Client) LastFailure() *FailedAttempt {
+	c.stats.mu.Lock()
+	defer c.stats.mu.Unlock()
+	return c.stats.last
+}
+
+// InFlight is an HTTP attempt that has not been answered yet.
+type InFlight struct {
+	Region, Action string
+	Endpoint       string    // scheme://host the attempt went to
+	Since          time.Time // when the attempt was sent
+}
+
+func (s *Stats) start(call InFlight) (done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	id := s.next
+	s.inflight[id] = call
+	return func() {
+		s.mu.Lock()
+		delete(s.inflight, id)
+		s.mu.Unlock()
+	}
+}
+
+// InFlight returns the attempts still waiting for an answer, oldest first:
+// what a run that hit its deadline was waiting for.
+func (c *Client) InFlight() []InFlight {
+	c.stats.mu.Lock()
+	defer c.stats.mu.Unlock()
+	out := make([]InFlight, 0, len(c.stats.inflight))
+	for _, v := range c.stats.inflight {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
+	return out
 }
 
 // CallKey identifies a counter: one action in one region.
@@ -107,7 +226,9 @@ type CallCount struct {
 	Attempts, Throttled, Errors int
 }
 
-func newStats() *Stats { return &Stats{m: map[CallKey]*CallCount{}} }
+func newStats() *Stats {
+	return &Stats{m: map[CallKey]*CallCount{}, inflight: map[uint64]InFlight{}}
+}
 
 var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 

@@ -123,7 +123,7 @@ func (r *run) apply(ctx context.Context, us []update) map[*result]error {
 			if gctx.Err() != nil {
 				return nil
 			}
-			if err := o.do(context.WithoutCancel(gctx)); err != nil {
+			if err := o.do(r.fin); err != nil {
 				mu.Lock()
 				for _, res := range o.res {
 					if errs[res] == nil {

@@ -30,8 +30,12 @@ const (
 	DefaultPollInterval = 10 * time.Second
 	DefaultPollMax      = time.Minute
 	PollFactor          = 1.5
-	// tagTimeout bounds the CreateTags call that follows a copy; it runs
-	// even after an interrupt so that nothing created is left untagged.
+	// DefaultStopGrace is how long calls already in flight may go on
+	// after a run is interrupted or its deadline passes, so that a copy
+	// just made is still tagged; then they are cancelled and the report
+	// is written.
+	DefaultStopGrace = 5 * time.Second
+	// tagTimeout bounds the CreateTags call that follows a copy.
 	tagTimeout = 2 * time.Minute
 )
 
@@ -39,13 +43,16 @@ const (
 type Options struct {
 	Concurrency int           // copies in flight at once
 	Retries     int           // new attempts after transient copy failures
-	Timeout     time.Duration // wall-clock deadline for --wait
+	Timeout     time.Duration // wall-clock deadline for the whole run
 	Wait        bool          // wait for copies to become available
 	DryRun      bool          // stop before the first mutating call
 	FailFast    bool          // cancel everything on the first failure
 	Prune       bool          // delete this plan's copies that the plan no longer lists
 	PrunePublic bool          // with Prune, also delete public copies
 
+	// StopGrace is how long calls in flight may go on after an interrupt
+	// or the deadline (0: DefaultStopGrace).
+	StopGrace time.Duration
 	// PollInterval and PollMax shape --wait polling (0: defaults).
 	PollInterval, PollMax time.Duration
 	// Clock tells time and sleeps; nil: real time.
@@ -103,6 +110,9 @@ func (o *Options) fill() {
 	if o.Retries < 0 {
 		o.Retries = 0
 	}
+	if o.StopGrace <= 0 {
+		o.StopGrace = DefaultStopGrace
+	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
 	}
@@ -126,11 +136,32 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
+// An AfterFuncClock runs f once d has passed on its own time, and returns a
+// function that stops that from happening. The run's deadline (Timeout) and
+// its grace after a stop (StopGrace) use it when the Clock has it, and wall
+// time otherwise; RealClock has it.
+type AfterFuncClock interface {
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// afterFunc runs f after d on c's time when c can, else on wall time.
+func afterFunc(c Clock, d time.Duration, f func()) (stop func() bool) {
+	if ac, ok := c.(AfterFuncClock); ok {
+		return ac.AfterFunc(d, f)
+	}
+	return time.AfterFunc(d, f).Stop
+}
+
 // RealClock is the wall clock.
 type RealClock struct{}
 
 // Now returns time.Now().
 func (RealClock) Now() time.Time { return time.Now() }
+
+// AfterFunc runs f in its own goroutine after d (time.AfterFunc).
+func (RealClock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
+	return time.AfterFunc(d, f).Stop
+}
 
 // Sleep waits for d or ctx.
 func (RealClock) Sleep(ctx context.Context, d time.Duration) error {

@@ -49,7 +49,7 @@ func (r *run) pruneAll(ctx context.Context) {
 				return nil // interrupted: leave it as would-prune
 			}
 			cp := res.prune.Copy
-			octx := context.WithoutCancel(ctx)
+			octx := r.fin
 			var err error
 			if cp.Public {
 				err = r.c.ResetSharing(octx, cp.Region, cp.ID)

@@ -17,9 +17,16 @@ import (
 )
 
 // Run syncs (or, with DryRun, diffs) plan p through client c and returns the
-// report. Per-target problems are recorded in the report and never stop the
-// other targets; Run returns an error only when nothing can be planned at
-// all (for example when the caller's account cannot be learned).
+// report, always: per-target problems are recorded in the report and never
+// stop the other targets. When nothing can be planned at all (the caller's
+// account cannot be learned, a listing fails, the run is stopped before the
+// inventory is complete), the report has no targets, its Error says why,
+// and Run returns that error as well.
+//
+// Options.Timeout bounds the whole run. When it passes, or ctx is
+// cancelled, Run starts nothing new, gives the calls in flight
+// Options.StopGrace to finish (a copy just made is still tagged), records
+// every target's state and returns.
 func Run(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*report.Report, error) {
 	o.fill()
 	r := &run{c: c, p: p, o: o, log: o.Logger}
@@ -37,10 +44,19 @@ type run struct {
 	}
 
 	started  time.Time
-	deadline time.Time // zero until --wait starts
+	deadline time.Time // started + Timeout, on o.Clock
+
+	// parent is the caller's context: done means interrupted.
+	parent context.Context
+	// fin carries calls that should finish after the run is stopped
+	// (tagging a copy just made): it ends StopGrace after the run's
+	// context does.
+	fin context.Context
 
 	mu      sync.Mutex
 	results []*result
+	// slow is what the run was waiting for when its deadline passed.
+	slow []afi.InFlight
 	// progressMu serialises calls to Options.Progress.
 	progressMu sync.Mutex
 }
@@ -59,18 +75,89 @@ type result struct {
 	prune *plan.Prune
 }
 
-func (r *run) do(ctx context.Context) (*report.Report, error) {
+// errDeadline is the cause of the run's context when Options.Timeout passes.
+var errDeadline = errors.New("the run's deadline passed")
+
+func (r *run) do(parent context.Context) (*report.Report, error) {
+	r.parent = parent
 	r.started = r.o.Clock.Now()
+	r.deadline = r.started.Add(r.o.Timeout)
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	stopDeadline := afterFunc(r.o.Clock, r.o.Timeout, func() { cancel(errDeadline) })
+	defer stopDeadline()
+	stopWatch := context.AfterFunc(ctx, func() {
+		if parent.Err() == nil {
+			r.mu.Lock()
+			r.slow = r.c.InFlight()
+			r.mu.Unlock()
+		}
+	})
+	defer stopWatch()
+	fin, finCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer finCancel()
+	stopGrace := context.AfterFunc(ctx, func() {
+		stop := afterFunc(r.o.Clock, r.o.StopGrace, finCancel)
+		context.AfterFunc(fin, func() { stop() })
+	})
+	defer stopGrace()
+	r.fin = fin
+
 	rep := &report.Report{Plan: r.p.Name, StartedAt: r.started, DryRun: r.o.DryRun, Simulated: r.o.Simulated}
+	err := r.plan(ctx, rep)
+	if err == nil {
+		r.progress(PhaseInventory)
+		if !r.o.DryRun {
+			r.copyAll(ctx)
+			r.updateAll(ctx)
+			r.pruneAll(ctx)
+			if r.o.Wait {
+				r.wait(ctx)
+			}
+		}
+	}
+	stop := r.stopReason(ctx)
+	if parent.Err() != nil {
+		rep.Interrupted = true
+	}
+	if stop != "" && err == nil {
+		r.settleStopped(stop)
+	}
+	switch {
+	case r.expired(ctx):
+		rep.Error = r.deadlineMessage()
+		if err != nil {
+			err = errors.New(rep.Error)
+		}
+	case err != nil:
+		err = afi.Explain(err)
+		rep.Error = err.Error()
+		if stop != "" {
+			rep.Error = "interrupted before the inventory was complete"
+			err = errors.New(rep.Error)
+		}
+	}
+	for _, res := range r.results {
+		rep.Targets = append(rep.Targets, res.target())
+	}
+	rep.FinishedAt = r.o.Clock.Now()
+	rep.Finish()
+	r.progress(PhaseDone)
+	return rep, err
+}
+
+// plan takes the inventory and asks plan.Diff what each target needs,
+// filling r.results.
+func (r *run) plan(ctx context.Context, rep *report.Report) error {
 	account, err := r.c.Account(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rep.Account = account
 	targets := r.p.Targets()
 	inv, err := r.inventory(ctx, account, targets)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	dopt := plan.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune}
 	d := plan.Diff(targets, inv, dopt)
@@ -94,25 +181,71 @@ func (r *run) do(ctx context.Context) (*report.Report, error) {
 	for i := range d.Prunes {
 		r.results = append(r.results, r.initialPrune(&d.Prunes[i]))
 	}
-	r.progress(PhaseInventory)
-	if !r.o.DryRun {
-		r.copyAll(ctx)
-		r.updateAll(ctx)
-		r.pruneAll(ctx)
-		if r.o.Wait {
-			r.wait(ctx)
+	return nil
+}
+
+// expired reports whether the run's deadline has passed, on the run's clock
+// or (for a stalled call) in wall time.
+func (r *run) expired(ctx context.Context) bool {
+	if r.parent.Err() != nil {
+		return false // interrupted first
+	}
+	return !r.o.Clock.Now().Before(r.deadline) || errors.Is(context.Cause(ctx), errDeadline)
+}
+
+// stopReason says why the run stopped early: "" when it did not.
+func (r *run) stopReason(ctx context.Context) string {
+	switch {
+	case r.parent.Err() != nil:
+		return "interrupted"
+	case r.expired(ctx):
+		return fmt.Sprintf("the run's --timeout of %s passed", r.o.Timeout)
+	}
+	return ""
+}
+
+// deadlineMessage says that the deadline passed and what the run was
+// waiting for at that moment.
+func (r *run) deadlineMessage() string {
+	msg := fmt.Sprintf("the run's --timeout of %s passed", r.o.Timeout)
+	r.mu.Lock()
+	slow := r.slow
+	r.mu.Unlock()
+	if len(slow) == 0 {
+		if f := r.c.LastFailure(); f != nil {
+			msg += fmt.Sprintf("; the last failed call was %s in %s at %s: %v", f.Action, f.Region, f.Endpoint, afi.Explain(f.Err))
+		}
+		return msg
+	}
+	s := slow[0]
+	msg += fmt.Sprintf(" while waiting for %s in %s at %s (no answer for %s)",
+		s.Action, s.Region, s.Endpoint, time.Since(s.Since).Round(100*time.Millisecond))
+	if len(slow) > 1 {
+		msg += fmt.Sprintf(" and %d other calls", len(slow)-1)
+	}
+	return msg
+}
+
+// settleStopped records, for a run stopped early, what became of each target
+// whose work was cut short.
+func (r *run) settleStopped(why string) {
+	status := report.StatusTimedOut
+	if why == "interrupted" {
+		status = report.StatusFailed
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.results {
+		switch {
+		case res.status == report.StatusWouldCopy && (res.ch.Action == plan.ActionCopy || res.ch.Action == plan.ActionRetry) && !r.o.DryRun:
+			res.status, res.msg = status, "not started: "+why
+		case res.pending && status == report.StatusTimedOut:
+			res.status, res.pending = status, false
+			res.msg = fmt.Sprintf("copy %s still pending after %s", res.copyID, r.o.Timeout)
+		case res.pending:
+			res.msg = "interrupted while waiting; the copy goes on in AWS"
 		}
 	}
-	if ctx.Err() != nil {
-		rep.Interrupted = true
-	}
-	for _, res := range r.results {
-		rep.Targets = append(rep.Targets, res.target())
-	}
-	rep.FinishedAt = r.o.Clock.Now()
-	rep.Finish()
-	r.progress(PhaseDone)
-	return rep, nil
 }
 
 // inventory lists every region involved with one paginated walk each, all
@@ -292,13 +425,11 @@ func (r *run) copyAll(ctx context.Context) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.o.Concurrency)
 	for _, res := range todo {
-		if gctx.Err() != nil {
-			r.set(res, report.StatusFailed, "not started: "+cause(ctx, gctx))
+		if r.notStarted(ctx, gctx, res) {
 			continue
 		}
 		g.Go(func() error {
-			if gctx.Err() != nil {
-				r.set(res, report.StatusFailed, "not started: "+cause(ctx, gctx))
+			if r.notStarted(ctx, gctx, res) {
 				return nil
 			}
 			err := r.copyOne(gctx, res)
@@ -312,27 +443,34 @@ func (r *run) copyAll(ctx context.Context) {
 	_ = g.Wait()
 }
 
-// cause says why work stopped early.
-func cause(ctx, gctx context.Context) string {
-	if ctx.Err() != nil {
-		return "interrupted"
+// notStarted reports whether a copy should not start: the run was stopped
+// (the copy is settled with the others when the run ends), its deadline
+// passed on the run's clock, or an earlier target failed under --fail-fast.
+func (r *run) notStarted(ctx, gctx context.Context, res *result) bool {
+	switch {
+	case ctx.Err() != nil || r.expired(ctx):
+		return true
+	case gctx.Err() != nil:
+		r.set(res, report.StatusFailed, "not started: an earlier target failed and --fail-fast is set")
+		return true
 	}
-	return "an earlier target failed and --fail-fast is set"
+	return false
 }
 
 // maxStaleTokens bounds how often copyOne moves to the next attempt because
 // a ClientToken led to a copy that has since been deleted.
 const maxStaleTokens = 5
 
-// copyOne makes one copy and tags it. The copy call is allowed to finish
-// after an interrupt (its ClientToken makes a rerun safe either way) and the
-// copy it made is always tagged.
+// copyOne makes one copy and tags it. Once started, the copy call and the
+// tagging may finish after the run is stopped, within Options.StopGrace, so
+// that a copy just made is tagged; a call cut short is safe, as a rerun
+// repeats it with the same ClientToken and gets the same copy back.
 func (r *run) copyOne(ctx context.Context, res *result) error {
 	t := res.ch.Target
 	tags := plan.DesiredTags(t, res.ch.Source, r.p.Name)
 	for stale := 0; ; stale++ {
 		token := plan.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
-		id, err := r.c.Copy(context.WithoutCancel(ctx), afi.CopyInput{
+		id, err := r.c.Copy(r.fin, afi.CopyInput{
 			SourceRegion: t.SourceRegion,
 			SourceAFI:    t.SourceAFI,
 			Region:       t.Region,
@@ -341,11 +479,11 @@ func (r *run) copyOne(ctx context.Context, res *result) error {
 			ClientToken:  token,
 		})
 		if err != nil {
-			r.set(res, report.StatusFailed, apiMessage(err))
+			r.set(res, r.failStatus(), r.callMessage(err))
 			return err
 		}
 		r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tagTimeout)
+		tctx, cancel := context.WithTimeout(r.fin, tagTimeout)
 		terr := r.c.CreateTags(tctx, t.Region, []string{id}, tags)
 		cancel()
 		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" && stale < maxStaleTokens {
@@ -372,6 +510,28 @@ func (r *run) copyOne(ctx context.Context, res *result) error {
 	}
 }
 
+// failStatus is the status of a target whose call failed: timed-out when
+// the run's deadline cut it short, else failed.
+func (r *run) failStatus() report.Status {
+	if r.parent.Err() == nil && r.fin.Err() != nil {
+		return report.StatusTimedOut
+	}
+	return report.StatusFailed
+}
+
+// callMessage words a failed call for the report: AWS's code and message,
+// or, for a call cut short by a stop, why.
+func (r *run) callMessage(err error) string {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		why := "interrupted"
+		if r.parent.Err() == nil {
+			why = fmt.Sprintf("the run's --timeout of %s passed", r.o.Timeout)
+		}
+		return "call cut short: " + why + "; a rerun repeats it safely"
+	}
+	return apiMessage(err)
+}
+
 func (r *run) set(res *result, s report.Status, msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -383,8 +543,7 @@ func (r *run) set(res *result, s report.Status, msg string) {
 // Copies that fail for a transient reason are copied again with the next
 // attempt's ClientToken, up to Retries new attempts.
 func (r *run) wait(ctx context.Context) {
-	deadline := r.o.Clock.Now().Add(r.o.Timeout)
-	r.deadline = deadline
+	deadline := r.deadline
 	interval := r.o.PollInterval
 	for {
 		byRegion := r.pendingByRegion()
@@ -393,8 +552,7 @@ func (r *run) wait(ctx context.Context) {
 		}
 		now := r.o.Clock.Now()
 		if !now.Before(deadline) {
-			r.timeOut()
-			return
+			return // the run settles what is still pending
 		}
 		n := 0
 		for _, v := range byRegion {
@@ -403,7 +561,6 @@ func (r *run) wait(ctx context.Context) {
 		r.progress(PhaseWaiting)
 		r.log.Debug("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.Round(100*time.Millisecond).String(), "deadline", deadline.Format(time.RFC3339))
 		if err := r.o.Clock.Sleep(ctx, min(interval, deadline.Sub(now))); err != nil {
-			r.interrupt()
 			return
 		}
 		interval = min(time.Duration(float64(interval)*PollFactor), r.o.PollMax)
@@ -416,7 +573,6 @@ func (r *run) wait(ctx context.Context) {
 		}
 		_ = g.Wait()
 		if ctx.Err() != nil {
-			r.interrupt()
 			return
 		}
 	}
@@ -518,27 +674,6 @@ func (r *run) failed(ctx context.Context, res *result, im *plan.Image) {
 	r.mu.Unlock()
 	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", msg)
 	_ = r.copyOne(ctx, res)
-}
-
-func (r *run) timeOut() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, res := range r.results {
-		if res.pending {
-			res.status, res.pending = report.StatusTimedOut, false
-			res.msg = fmt.Sprintf("copy %s still pending after %s", res.copyID, r.o.Timeout)
-		}
-	}
-}
-
-func (r *run) interrupt() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, res := range r.results {
-		if res.pending {
-			res.msg = "interrupted while waiting; the copy goes on in AWS"
-		}
-	}
 }
 
 func (res *result) target() report.Target {

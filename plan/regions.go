@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 )
@@ -62,4 +63,14 @@ func suggestRegion(name string) string {
 	s = strings.ReplaceAll(s, "_", "-")
 	s = strings.ReplaceAll(s, " ", "-")
 	return closest(s, KnownRegions, 2)
+}
+
+// RegionError explains why name is not an AWS region name ("unknown region
+// "us-esat-1"; did you mean "us-east-1"?"), or returns nil when it is one.
+// It is the rule plan files follow, for regions given elsewhere (--region).
+func RegionError(name string) error {
+	if p := checkRegion(name); p != nil {
+		return errors.New(p.msg + "; " + p.hint)
+	}
+	return nil
 }

@@ -64,6 +64,10 @@ type Report struct {
 	DryRun      bool           `json:"dry_run"`
 	Simulated   bool           `json:"simulated,omitempty"`
 	Interrupted bool           `json:"interrupted,omitempty"`
+	// Error says why the run could not finish its work: it could not
+	// start (no credentials, an endpoint that cannot be reached, an
+	// invalid plan), or its deadline passed (and what it was waiting for).
+	Error string `json:"error,omitempty"`
 	Summary     map[Status]int `json:"summary"`
 	Targets     []Target       `json:"targets"`
 	Warnings    []string       `json:"warnings,omitempty"`
@@ -108,10 +112,11 @@ func (r *Report) Finish() {
 }
 
 // ExitCode is the process exit status the report calls for: 1 when a target
-// failed, timed out or was skipped, or the run was interrupted; else 2 when
+// failed, timed out or was skipped, or the run was interrupted or ended in
+// an error; else 2 when
 // detailed is set and a dry run found pending changes; else 0.
 func (r *Report) ExitCode(detailed bool) int {
-	if r.Interrupted {
+	if r.Interrupted || r.Error != "" {
 		return 1
 	}
 	pending := false
@@ -239,6 +244,9 @@ func (r *Report) writeText(w io.Writer) error {
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wn)
 	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "error: %s\n", r.Error)
+	}
 	fmt.Fprintln(&b, r.footer())
 	// tabwriter pads the last column too; trim trailing blanks.
 	lines := strings.Split(b.String(), "\n")
@@ -265,10 +273,13 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 				mdEscape(dash(t.CopyAFI)), mdEscape(note(t)))
 		}
 	}
-	if len(r.Warnings) > 0 {
+	if len(r.Warnings) > 0 || r.Error != "" {
 		fmt.Fprintln(&b)
 		for _, wn := range r.Warnings {
 			fmt.Fprintf(&b, "- warning: %s\n", mdEscape(wn))
+		}
+		if r.Error != "" {
+			fmt.Fprintf(&b, "- **error**: %s\n", mdEscape(r.Error))
 		}
 	}
 	_, err := w.Write(b.Bytes())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/afisync/afisync/afi"
@@ -34,4 +35,14 @@ func connect(ctx context.Context, c *cli, p *plan.Plan, opts *executor.Options) 
 		return nil, func() {}, err
 	}
 	return client, close, nil
+}
+
+// connectExitCode is the exit status for an error from connect: the
+// command line's (3) for a configuration the user must fix, such as an
+// unknown --region or profile; else 1.
+func connectExitCode(err error) int {
+	if errors.Is(err, afi.ErrInvalidConfig) {
+		return exitInvalid
+	}
+	return exitFailed
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/report"
 )
@@ -37,19 +38,19 @@ an AWS error; 3 invalid plan or command line.`,
 			if err != nil {
 				return withCode(exitInvalid, err)
 			}
-			p, err := loadPlanFlag(c, planFile)
+			p, err := loadPlanFlag(ctx, c, planFile)
 			if err != nil {
-				return err
+				return quiet(err)
 			}
 			opts := executor.Resolve(p, executor.Overrides{}, executor.Options{Prune: prune, Logger: logger})
 			client, closeClient, err := connect(ctx, c, p, &opts)
 			if err != nil {
-				return withCode(exitFailed, err)
+				return withCode(connectExitCode(err), err)
 			}
 			defer closeClient()
 			pf, err := executor.Preflight(ctx, client, p, opts)
 			if err != nil {
-				return withCode(exitFailed, err)
+				return withCode(exitFailed, afi.Explain(err))
 			}
 			if err := pf.Write(c.stdout, format); err != nil {
 				return withCode(exitFailed, err)

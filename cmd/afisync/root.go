@@ -36,6 +36,17 @@ func (e *exitError) Unwrap() error { return e.err }
 // withCode wraps err so that run returns code. A nil err means "exit silently".
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
+// quiet drops the message of an invalid-plan error: its problems and
+// summary are already printed.
+func quiet(err error) error {
+	var ee *exitError
+	var pe *planInvalidError
+	if errors.As(err, &ee) && errors.As(err, &pe) {
+		return withCode(ee.code, nil)
+	}
+	return err
+}
+
 // cli holds what every subcommand shares: its standard streams and the global
 // flags.
 type cli struct {

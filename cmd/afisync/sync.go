@@ -134,9 +134,13 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
-	p, err := loadPlanFlag(c, f.plan)
+	un.logger = logger
+	out := outcome{format: format, reportFile: f.reportFile, detailed: f.detailedExit, dryRun: f.dryRun}
+
+	// From here on, every run ends in a report, even one that cannot start.
+	p, err := loadPlanFlag(ctx, c, f.plan)
 	if err != nil {
-		return err
+		return un.deliver(ctx, out, un.failedReport("", err), nil, err)
 	}
 	opts := executor.Resolve(p, ov, executor.Options{
 		Wait:        f.wait,
@@ -149,8 +153,8 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 
 	client, closeClient, err := connect(ctx, c, p, &opts)
 	if err != nil {
-		un.failed(ctx, p.Name, err, nil)
-		return withCode(exitFailed, err)
+		err = withCode(connectExitCode(err), err)
+		return un.deliver(ctx, out, un.failedReport(p.Name, err), nil, err)
 	}
 	defer closeClient()
 	if err := un.startProgress(p.Name, &opts); err != nil {
@@ -159,21 +163,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	rep, err := executor.Run(ctx, client, p, opts)
 	un.stopProgress()
 	if err != nil {
-		un.failed(ctx, p.Name, err, client)
-		return withCode(exitFailed, err)
+		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
 	}
-	if err := un.writeReport(rep, format); err != nil {
-		return withCode(exitFailed, err)
-	}
-	if f.reportFile != "" {
-		if err := rep.WriteFile(f.reportFile, format); err != nil {
-			return withCode(un.finished(ctx, rep, client, exitFailed), err)
-		}
-	}
-	if code := un.finished(ctx, rep, client, rep.ExitCode(f.detailedExit)); code != exitOK {
-		return withCode(code, nil)
-	}
-	return nil
+	return un.deliver(ctx, out, rep, client, nil)
 }
 
 // newLogger builds the stderr logger from --log-level and --log-format.

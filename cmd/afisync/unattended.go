@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -156,28 +157,60 @@ func (un *unattended) writeReport(rep *report.Report, format report.Format) erro
 	return err
 }
 
-// failed tells CI, the metrics file and the webhooks about a run of plan
-// that produced no report. The exit status is already 1.
-func (un *unattended) failed(ctx context.Context, plan string, runErr error, client *afi.Client) {
-	un.stopProgress()
-	un.plan = plan
-	if un.logger == nil { // failed before progress started
-		un.logger, _ = newLoggerTo(un.c, un.c.stderr)
-	}
-	if err := un.github.WriteErrorSummary(un.command, un.plan, runErr); err != nil {
-		un.logger.Warn("cannot write the GitHub step summary", "err", err)
-	}
-	_ = un.github.ErrorAnnotation(un.c.stderr, un.command, runErr)
+// outcome is how a run's report leaves the process: its format on stdout,
+// the --report file, and how the exit code is read from it.
+type outcome struct {
+	format     report.Format
+	reportFile string
+	detailed   bool
+	dryRun     bool
+}
+
+// failedReport is the report of a run that could not start: no targets,
+// and an error that says why.
+func (un *unattended) failedReport(plan string, err error) *report.Report {
 	now := time.Now()
-	if un.u.metricsFile != "" {
-		run := metrics.Run{Plan: un.plan, Started: un.started, Finished: now, Err: runErr, Calls: calls(client)}
-		if err := metrics.Write(un.u.metricsFile, run, un.logger); err != nil {
-			un.logger.Error("cannot write the metrics file", "err", err)
+	rep := &report.Report{Plan: plan, StartedAt: un.started, FinishedAt: now, Error: err.Error()}
+	rep.Finish()
+	return rep
+}
+
+// deliver prints the report on stdout, writes the --report file, the
+// GitHub step summary and annotations, the metrics file and the webhooks,
+// and returns the command's result. runErr, when set, is why the run could
+// not start (it carries its exit code); rep then has no targets, and the
+// text report is left out, since the error on stderr says all of it.
+func (un *unattended) deliver(ctx context.Context, o outcome, rep *report.Report, client *afi.Client, runErr error) error {
+	rep.DryRun = rep.DryRun || o.dryRun
+	code := rep.ExitCode(o.detailed)
+	var printErr error
+	if runErr == nil || o.format != report.FormatText {
+		printErr = un.writeReport(rep, o.format)
+	}
+	if o.reportFile != "" {
+		if err := rep.WriteFile(o.reportFile, o.format); err != nil && printErr == nil {
+			printErr = err
 		}
 	}
-	n := un.notify
-	n.Logger = un.logger
-	notify.Send(ctx, n, notify.Event{Command: un.command, Plan: un.plan, Err: runErr, Started: un.started, Finished: now})
+	if rep.Error != "" && runErr == nil {
+		fmt.Fprintf(un.c.stderr, "afisync: %s\n", rep.Error)
+	}
+	if printErr != nil {
+		code = exitFailed
+	}
+	code = un.finished(ctx, rep, client, code)
+	var ee *exitError
+	switch {
+	case errors.As(runErr, &ee):
+		return quiet(runErr)
+	case runErr != nil:
+		return withCode(exitFailed, runErr)
+	case printErr != nil:
+		return withCode(code, printErr)
+	case code != exitOK:
+		return withCode(code, nil)
+	}
+	return nil
 }
 
 // finished tells CI, the metrics file and the webhooks how the run went,
@@ -185,8 +218,15 @@ func (un *unattended) failed(ctx context.Context, plan string, runErr error, cli
 // when the metrics file could not be written or a --notify-required
 // notification was not delivered.
 func (un *unattended) finished(ctx context.Context, rep *report.Report, client *afi.Client, code int) int {
-	if err := un.github.WriteSummary(rep); err != nil {
+	summary := func() error { return un.github.WriteSummary(rep) }
+	if rep.Error != "" && len(rep.Targets) == 0 {
+		summary = func() error { return un.github.WriteErrorSummary(un.command, rep.Plan, errors.New(rep.Error)) }
+	}
+	if err := summary(); err != nil {
 		un.logger.Warn("cannot write the GitHub step summary", "err", err)
+	}
+	if rep.Error != "" {
+		_ = un.github.ErrorAnnotation(un.c.stderr, un.command, errors.New(rep.Error))
 	}
 	_ = un.github.Annotations(un.c.stderr, rep)
 	if un.u.metricsFile != "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -390,7 +389,7 @@ func TestHelperAfisync(t *testing.T) {
 			break
 		}
 	}
-	os.Exit(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(runWithSignals(args, os.Stdin, os.Stdout, os.Stderr, os.Exit))
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")

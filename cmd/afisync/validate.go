@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,9 +32,9 @@ itself a valid plan, and the summary to stderr. An invalid plan exits 3.`,
   cat plan.yaml | afisync validate --plan -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := loadPlanFlag(c, planFile)
+			p, err := loadPlanFlag(cmd.Context(), c, planFile)
 			if err != nil {
-				return err
+				return quiet(err)
 			}
 			summary := planSummary(p)
 			if !printPlan {
@@ -60,28 +61,57 @@ itself a valid plan, and the summary to stderr. An invalid plan exits 3.`,
 // standard input). An invalid plan has its problems printed to stderr, one
 // per line, and comes back as an exitInvalid error with nothing more to
 // print; a missing flag or unreadable file is an exitInvalid error too.
-func loadPlanFlag(c *cli, path string) (*plan.Plan, error) {
-	var (
+//
+// Reading stops when ctx is done (an interrupt), even when the plan comes
+// from a pipe or FIFO that nobody writes to: that is an exitFailed error.
+func loadPlanFlag(ctx context.Context, c *cli, path string) (*plan.Plan, error) {
+	if path == "" {
+		return nil, withCode(exitInvalid, errors.New(`--plan is required: name the plan file, or "-" to read it from standard input`))
+	}
+	type loaded struct {
 		p   *plan.Plan
 		err error
-	)
-	switch path {
-	case "":
-		return nil, withCode(exitInvalid, errors.New(`--plan is required: name the plan file, or "-" to read it from standard input`))
-	case "-":
-		p, err = plan.Read(plan.StdinName, c.stdin)
-	default:
-		p, err = plan.Load(path)
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		// Opening a FIFO blocks until a writer comes, and reading a pipe
+		// until it is closed; neither can be cancelled, so the reader
+		// runs apart and is left behind on an interrupt.
+		var l loaded
+		if path == "-" {
+			l.p, l.err = plan.Read(plan.StdinName, c.stdin)
+		} else {
+			l.p, l.err = plan.Load(path)
+		}
+		done <- l
+	}()
+	var l loaded
+	select {
+	case l = <-done:
+	case <-ctx.Done():
+		name := path
+		if path == "-" {
+			name = "standard input"
+		}
+		return nil, withCode(exitFailed, fmt.Errorf("interrupted while reading the plan from %s", name))
 	}
 	var errs *plan.Errors
 	switch {
-	case errors.As(err, &errs):
+	case errors.As(l.err, &errs):
 		writePlanErrors(c.stderr, errs)
-		return nil, withCode(exitInvalid, nil)
-	case err != nil:
-		return nil, withCode(exitInvalid, fmt.Errorf("cannot read the plan: %w", err))
+		return nil, withCode(exitInvalid, &planInvalidError{errs})
+	case l.err != nil:
+		return nil, withCode(exitInvalid, fmt.Errorf("cannot read the plan: %w", l.err))
 	}
-	return p, nil
+	return l.p, nil
+}
+
+// planInvalidError is an invalid plan whose problems have been printed; its
+// text is the summary line, for reports.
+type planInvalidError struct{ errs *plan.Errors }
+
+func (e *planInvalidError) Error() string {
+	return fmt.Sprintf("%s is not a valid plan: %s", e.errs.List[0].File, plural(e.errs.Len(), "problem"))
 }
 
 // writePlanErrors prints every problem on its own FILE:LINE:COL line, the
