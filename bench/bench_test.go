@@ -3,12 +3,14 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/executor"
 )
 
 func TestIdeal(t *testing.T) {
@@ -178,6 +180,18 @@ func TestFaultMatrixSmall(t *testing.T) {
 		{Name: "4 concurrent syncs", AFIs: 20, Regions: 3, Manual: true, Concurrent: 4, Sim: ec2sim.Options{Seed: 4}},
 		{Name: "latency spikes", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency,
 			Spike: Spike{Fraction: 0.1, Extra: 100 * time.Millisecond}, Sim: ec2sim.Options{Throttle: true, Seed: 5}},
+		// Outages: the endpoint stalls (accepts, never answers) or dies
+		// (refuses connections) after 30 calls, for 20 s or for good.
+		{Name: "endpoint stalls for 20 s", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency,
+			Outage: Outage{Stall: true, After: 30, For: 20 * time.Second}, Sim: ec2sim.Options{Throttle: true, Seed: 6}},
+		{Name: "endpoint stalls for good", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency, Deadline: 2 * time.Minute, Rerun: true,
+			Outage: Outage{Stall: true, After: 30}, Sim: ec2sim.Options{Throttle: true, Seed: 7}},
+		// The SDK's 8 attempts span about 3 s: calls that meet a longer
+		// outage fail, and the rerun finishes them.
+		{Name: "endpoint dies for 20 s", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency, Rerun: true,
+			Outage: Outage{After: 30, For: 20 * time.Second}, Sim: ec2sim.Options{Throttle: true, Seed: 8}},
+		{Name: "endpoint dies for good", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency, Deadline: 2 * time.Minute, Rerun: true,
+			Outage: Outage{After: 30}, Sim: ec2sim.Options{Throttle: true, Seed: 9}},
 	}
 	for _, c := range cases {
 		c.InMemory = true
@@ -190,13 +204,38 @@ func testFault(t *testing.T, c FaultCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("calls %d (clean %d), throttled %d, errors %d, wall %s", res.Calls.Total, res.CleanCalls, res.Calls.Throttled, res.Calls.Errors, res.Wall)
+	t.Logf("runs %d, calls %d (clean %d), throttled %d, errors %d, outage hits %d, wall %s; %d bad: %s", res.Runs, res.Calls.Total, res.CleanCalls, res.Calls.Throttled, res.Calls.Errors, res.OutageHits, res.Wall, res.Failed, res.Why)
+	if c.Outage.On() && res.OutageHits == 0 {
+		t.Errorf("no call met the outage: the case proved nothing")
+	}
+	if c.Rerun {
+		// The faulty run claims nothing it did not do, duplicates
+		// nothing, ends by its deadline (plus the grace for calls in
+		// flight and one attempt's timeout, on the bubble's clock) and
+		// says why each unfinished target is unfinished, naming the
+		// endpoint when the outage lasts; the rerun finishes the work.
+		first := *res.First
+		if first.Lost != 0 || first.Duplicates != 0 {
+			t.Errorf("after the faulty run: %d lost, %d duplicates", first.Lost, first.Duplicates)
+		}
+		if bound := time.Duration(float64(c.Deadline+executor.DefaultStopGrace+afi.DefaultAttemptTimeout) / c.Scale); c.Deadline > 0 && res.Wall > bound {
+			t.Errorf("the faulty run took %s (fake clock), over its deadline + grace + one attempt, %s", res.Wall, bound)
+		}
+		if res.Failed > 0 && res.Why == "" {
+			t.Errorf("%d targets bad with no reason", res.Failed)
+		}
+		if c.Outage.For == 0 && (res.Failed == 0 || !strings.Contains(res.Why, inProcessURL)) {
+			t.Errorf("an endpoint gone for good: %d targets bad, reason %q; want every unfinished target reported and the endpoint named", res.Failed, res.Why)
+		}
+		if res.RerunFailed != 0 {
+			t.Errorf("%d targets failed in the rerun", res.RerunFailed)
+		}
+	} else if res.Failed != 0 || len(res.RunErrors) != 0 {
+		t.Errorf("%d targets reported failed, run errors %q", res.Failed, res.RunErrors)
+	}
 	assertInvariants(t, c.Name, res.Inv)
 	if res.Inv.Available != res.Inv.Targets {
 		t.Errorf("%d/%d copies available after --wait", res.Inv.Available, res.Inv.Targets)
-	}
-	if res.Failed != 0 {
-		t.Errorf("%d targets reported failed", res.Failed)
 	}
 	if res.Calls.Total < res.CleanCalls {
 		t.Errorf("%d calls, fewer than a clean run's %d: the counters are wrong", res.Calls.Total, res.CleanCalls)

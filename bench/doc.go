@@ -6,8 +6,8 @@
 // baseline written the way users script it today (docs/users.md §4).
 //
 // It also runs the fault matrix (random 5xx, throttling, latency spikes,
-// transiently failing copies, SIGKILL at random points, concurrent syncs of
-// one plan) and checks the invariants afisync promises after each: every
+// transiently failing copies, an endpoint that stalls or dies mid-run,
+// SIGKILL at random points, concurrent syncs of one plan) and checks the invariants afisync promises after each: every
 // target converged, no duplicate live copy, no lost target.
 //
 // Time is scaled: the simulator's refill rates (ec2sim.Options.ThrottleScale)

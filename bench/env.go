@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -77,6 +78,9 @@ type EnvOptions struct {
 	// and buckets, afisync's pacing, the SDK's backoff) is on a fake clock
 	// that advances only when every goroutine waits.
 	InMemory bool
+	// Outage, if set, takes the endpoint down or stalls it for a stretch
+	// of the run.
+	Outage Outage
 }
 
 // Env is a simulator served on a loopback port, seeded with AFIs source AFIs
@@ -92,6 +96,10 @@ type Env struct {
 	YAML    string // the plan's text
 	srv     *httptest.Server
 	hc      *http.Client // InMemory: the in-process client
+	outage  *outageState
+	mu      sync.Mutex
+	extra   []net.Listener // listeners of a revived endpoint
+	closed  bool
 }
 
 // NewEnv starts a simulator and seeds it. Close it when done.
@@ -126,15 +134,40 @@ func NewEnv(o EnvOptions) (*Env, error) {
 	if o.Spike.Fraction > 0 {
 		h = &spiky{h: sim, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
 	}
+	if o.Outage.On() {
+		e.outage = &outageState{o: o.Outage, quit: make(chan struct{})}
+		h = outageHandler{h: h, s: e.outage, inMemory: o.InMemory}
+	}
 	if o.InMemory {
 		e.hc = &http.Client{Transport: handlerTransport{h}}
-		e.URL = "http://ec2sim.in-process"
+		e.URL = inProcessURL
 		return e, nil
 	}
 	e.srv = httptest.NewServer(h)
 	e.URL = e.srv.URL
+	if e.outage != nil {
+		e.outage.down, e.outage.up = e.kill, e.revive
+	}
 	return e, nil
 }
+
+// EndOutage ends the outage, if one is going on: the endpoint answers again.
+func (e *Env) EndOutage() {
+	if e.outage != nil {
+		e.outage.clear()
+	}
+}
+
+// OutageHits counts the API calls that met the outage.
+func (e *Env) OutageHits() int {
+	if e.outage == nil {
+		return 0
+	}
+	return e.outage.Hits()
+}
+
+// inProcessURL is the endpoint of an InMemory Env.
+const inProcessURL = "http://ec2sim.in-process"
 
 // HTTPClient is the client that reaches the simulator: the in-process one
 // of an InMemory Env, else nil (the SDK's default, through e.URL).
@@ -155,7 +188,9 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		sr.Host = r.URL.Host
 	}
 	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, sr)
+	if err := serveRecovering(t.h, rec, sr); err != nil {
+		return nil, err
+	}
 	if r.Body != nil {
 		r.Body.Close()
 	}
@@ -186,9 +221,33 @@ func planYAML(sources, dests []string, selector bool) string {
 	return b.String()
 }
 
+// serveRecovering runs h, turning the outage handler's errDown panic into
+// the error a client sees when the connection is refused.
+func serveRecovering(h http.Handler, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != errDown {
+				panic(v)
+			}
+			err = errDown
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil
+}
+
 // Close stops the server.
 func (e *Env) Close() {
+	if e.outage != nil {
+		close(e.outage.quit)
+	}
 	if e.srv != nil {
+		e.mu.Lock()
+		e.closed = true
+		for _, ln := range e.extra {
+			ln.Close()
+		}
+		e.mu.Unlock()
 		e.srv.Close()
 	}
 }
