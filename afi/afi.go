@@ -1,7 +1,7 @@
 // Package afi is afisync's AWS adapter: it owns every AWS SDK call afisync
 // makes (EC2 FPGA image calls and STS GetCallerIdentity), paces them below
 // EC2's request-rate buckets, counts them, and turns SDK types into the plain
-// plan.Image values the planner works on.
+// reconcile.Image values that Diff works on.
 package afi
 
 import (
@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 )
 
 // Config says how to reach AWS. The zero value uses the standard AWS chain
@@ -76,6 +77,7 @@ const DefaultMaxBackoff = 20 * time.Second
 
 // Client makes afisync's AWS calls. It is safe for concurrent use.
 type Client struct {
+	backoff        func(attempt int, err error) time.Duration
 	attemptTimeout time.Duration
 	profile        string
 	cfg            aws.Config
@@ -160,6 +162,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		scale = 1
 	}
 	cl := &Client{
+		backoff:        c.Backoff,
 		attemptTimeout: attemptTimeout,
 		profile:        c.Profile,
 		cfg:            cfg,
@@ -212,12 +215,12 @@ func (c *Client) Account(ctx context.Context) (string, error) {
 
 // ListOwned returns every AFI the caller owns in region: one paginated
 // DescribeFpgaImages(Owners=[self], MaxResults=1000) walk.
-func (c *Client) ListOwned(ctx context.Context, region string) ([]plan.Image, error) {
+func (c *Client) ListOwned(ctx context.Context, region string) ([]reconcile.Image, error) {
 	p := ec2.NewDescribeFpgaImagesPaginator(c.ec2For(region), &ec2.DescribeFpgaImagesInput{
 		Owners:     []string{"self"},
 		MaxResults: aws.Int32(1000),
 	}, func(o *ec2.DescribeFpgaImagesPaginatorOptions) { o.StopOnDuplicateToken = true })
-	var out []plan.Image
+	var out []reconcile.Image
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -230,6 +233,24 @@ func (c *Client) ListOwned(ctx context.Context, region string) ([]plan.Image, er
 	return out, nil
 }
 
+// ListBySource returns the caller's AFIs in region that carry the
+// afisync:source tag value sourceKey: the copies of one source, whatever
+// plan made them, pending and failed ones included.
+func (c *Client) ListBySource(ctx context.Context, region, sourceKey string) ([]reconcile.Image, error) {
+	out, err := c.ec2For(region).DescribeFpgaImages(ctx, &ec2.DescribeFpgaImagesInput{
+		Owners:  []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("tag:" + plan.TagSource), Values: []string{sourceKey}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the copies of %s in %s: %w", sourceKey, region, err)
+	}
+	ims := make([]reconcile.Image, 0, len(out.FpgaImages))
+	for i := range out.FpgaImages {
+		ims = append(ims, toImage(region, &out.FpgaImages[i]))
+	}
+	return ims, nil
+}
+
 // maxIDsPerDescribe bounds how many IDs one DescribeFpgaImages names.
 const maxIDsPerDescribe = 200
 
@@ -238,7 +259,7 @@ const maxIDsPerDescribe = 200
 // returned in missing: DescribeFpgaImages fails the whole call when one
 // requested ID does not exist, so Describe drops the named ID and asks again,
 // and one missing AFI never hides the others.
-func (c *Client) Describe(ctx context.Context, region string, ids []string) (found []plan.Image, missing []string, err error) {
+func (c *Client) Describe(ctx context.Context, region string, ids []string) (found []reconcile.Image, missing []string, err error) {
 	for start := 0; start < len(ids); start += maxIDsPerDescribe {
 		batch := append([]string(nil), ids[start:min(start+maxIDsPerDescribe, len(ids))]...)
 		for len(batch) > 0 {
@@ -261,11 +282,11 @@ func (c *Client) Describe(ctx context.Context, region string, ids []string) (fou
 }
 
 // notFoundID returns the requested ID that an InvalidFpgaImageID.NotFound
-// error names ("Image ID 'afi-…' not found"), or "" if err is another error
+// (or .Malformed) error names ("Image ID 'afi-…' not found"), or "" if err is another error
 // or names none of ids.
 func notFoundID(err error, ids []string) string {
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidFpgaImageID.NotFound" {
+	if !errors.As(err, &ae) || (ae.ErrorCode() != "InvalidFpgaImageID.NotFound" && ae.ErrorCode() != "InvalidFpgaImageID.Malformed") {
 		return ""
 	}
 	msg := ae.ErrorMessage()
@@ -347,8 +368,8 @@ func (c *Client) CreateTags(ctx context.Context, region string, ids []string, ta
 }
 
 // toImage converts the SDK's FpgaImage.
-func toImage(region string, f *ec2types.FpgaImage) plan.Image {
-	im := plan.Image{
+func toImage(region string, f *ec2types.FpgaImage) reconcile.Image {
+	im := reconcile.Image{
 		ID:          aws.ToString(f.FpgaImageId),
 		AGFI:        aws.ToString(f.FpgaImageGlobalId),
 		Region:      region,
@@ -356,6 +377,7 @@ func toImage(region string, f *ec2types.FpgaImage) plan.Image {
 		Name:        aws.ToString(f.Name),
 		Description: aws.ToString(f.Description),
 		Public:      aws.ToBool(f.Public),
+		CreateTime:  aws.ToTime(f.CreateTime),
 	}
 	if f.State != nil {
 		im.State = string(f.State.Code)

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 )
 
 // MaxTagResources is how many resources afisync names in one CreateTags or
@@ -19,7 +19,7 @@ const MaxTagResources = 500
 
 // LoadPermissions returns the accounts and groups an AFI is shared with
 // (DescribeFpgaImageAttribute, Attribute=loadPermission).
-func (c *Client) LoadPermissions(ctx context.Context, region, id string) (*plan.LoadPermissions, error) {
+func (c *Client) LoadPermissions(ctx context.Context, region, id string) (*reconcile.LoadPermissions, error) {
 	out, err := c.ec2For(region).DescribeFpgaImageAttribute(ctx, &ec2.DescribeFpgaImageAttributeInput{
 		FpgaImageId: aws.String(id),
 		Attribute:   ec2types.FpgaImageAttributeNameLoadPermission,
@@ -27,7 +27,7 @@ func (c *Client) LoadPermissions(ctx context.Context, region, id string) (*plan.
 	if err != nil {
 		return nil, fmt.Errorf("read load permissions of %s in %s: %w", id, region, err)
 	}
-	lp := &plan.LoadPermissions{}
+	lp := &reconcile.LoadPermissions{}
 	if out.FpgaImageAttribute != nil {
 		for _, p := range out.FpgaImageAttribute.LoadPermissions {
 			if p.UserId != nil {

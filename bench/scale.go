@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 )
 
 // ScaleWorld is an in-memory plan and inventory for planning benchmarks:
@@ -14,9 +15,9 @@ type ScaleWorld struct {
 	// as Plan.Targets returns them for a plan that lists every source.
 	Targets []plan.Target
 	// Selector is a parsed plan with one name selector that picks every
-	// source; its Targets are resolved by plan.Diff.
+	// source; its Targets are resolved by reconcile.Diff.
 	Selector *plan.Plan
-	Inv      *plan.Inventory
+	Inv      *reconcile.Inventory
 }
 
 // NewScaleWorld builds a ScaleWorld. With copied, every target already has
@@ -24,15 +25,15 @@ type ScaleWorld struct {
 // has (every target is a copy to make).
 func NewScaleWorld(afis, regions int, copied bool) (*ScaleWorld, error) {
 	dests := Regions(regions)
-	inv := &plan.Inventory{Account: "111122223333", Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{}}
-	srcs := make([]plan.Image, afis)
+	inv := &reconcile.Inventory{Account: "111122223333", Owned: map[string][]reconcile.Image{}, Foreign: map[string]reconcile.SourceInfo{}}
+	srcs := make([]reconcile.Image, afis)
 	for i := range srcs {
-		srcs[i] = plan.Image{
+		srcs[i] = reconcile.Image{
 			ID:      fmt.Sprintf("afi-0%016x", 0x1000000+i),
 			AGFI:    fmt.Sprintf("agfi-0%016x", 0x1000000+i),
 			Region:  SourceRegion,
 			OwnerID: inv.Account,
-			State:   plan.StateAvailable,
+			State:   reconcile.StateAvailable,
 			Name:    fmt.Sprintf("bench-%05d", i),
 			Tags:    map[string]string{"team": "fpga", "release": "2026.11"},
 		}
@@ -41,20 +42,20 @@ func NewScaleWorld(afis, regions int, copied bool) (*ScaleWorld, error) {
 	w := &ScaleWorld{Inv: inv}
 	for ri, r := range dests {
 		if copied {
-			ims := make([]plan.Image, afis)
+			ims := make([]reconcile.Image, afis)
 			for i := range ims {
 				src := &srcs[i]
-				ims[i] = plan.Image{
+				ims[i] = reconcile.Image{
 					ID:      fmt.Sprintf("afi-0%016x", (ri+1)<<32+i),
 					AGFI:    src.AGFI,
 					Region:  r,
 					OwnerID: inv.Account,
-					State:   plan.StateAvailable,
+					State:   reconcile.StateAvailable,
 					Name:    src.Name,
 					Tags: map[string]string{
 						"team": "fpga", "release": "2026.11", "env": "bench",
-						plan.TagSource: plan.SourceKey(SourceRegion, src.ID),
-						plan.TagPlan:   PlanName,
+						plan.TagSource:          plan.SourceKey(SourceRegion, src.ID),
+						plan.ClaimKey(PlanName): PlanName,
 					},
 				}
 			}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 )
 
 // The memory budget for planning 10,000 AFIs × 20 regions (its time
@@ -16,7 +16,7 @@ const (
 	memBudget    = 256 << 20
 )
 
-// benchDiff runs plan.Diff over w's explicit targets (or its selector plan)
+// benchDiff runs reconcile.Diff over w's explicit targets (or its selector plan)
 // and reports, besides ns/op and B/op (allocated per diff): input-MiB, the
 // live heap of the inventory and targets before diffing, and result-MiB,
 // what the diff's result keeps live after a GC. The peak heap of a diff is
@@ -30,14 +30,14 @@ func benchDiff(b *testing.B, copied, selector bool) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	world := ms.HeapAlloc
-	var d *plan.DiffResult
+	var d *reconcile.DiffResult
 	b.ReportAllocs()
 	for b.Loop() {
 		targets := w.Targets
 		if selector {
 			targets = w.Selector.Targets()
 		}
-		d = plan.Diff(targets, w.Inv, plan.DiffOptions{Retries: 3, PlanName: PlanName})
+		d = reconcile.Diff(targets, w.Inv, reconcile.DiffOptions{Retries: 3, PlanName: PlanName})
 	}
 	b.StopTimer()
 	if len(d.Changes) != scaleAFIs*scaleRegions {
@@ -59,7 +59,7 @@ func BenchmarkDiff10kx20(b *testing.B) {
 	b.Run("selector/steady", func(b *testing.B) { benchDiff(b, true, true) })
 }
 
-// TestDiffScale holds plan.Diff to the budget at 10,000 AFIs × 20 regions
+// TestDiffScale holds reconcile.Diff to the budget at 10,000 AFIs × 20 regions
 // with every copy present (the largest inventory): at most 256 MiB allocated
 // by the diff (allocation is deterministic; time is only logged). Under the
 // race detector, which inflates allocation, it checks only the result.
@@ -81,7 +81,7 @@ func TestDiffScale(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			start := time.Now()
-			d := plan.Diff(targets, w.Inv, plan.DiffOptions{Retries: 3, PlanName: PlanName})
+			d := reconcile.Diff(targets, w.Inv, reconcile.DiffOptions{Retries: 3, PlanName: PlanName})
 			took := time.Since(start)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
@@ -89,7 +89,7 @@ func TestDiffScale(t *testing.T) {
 				t.Fatalf("%d changes, want %d", len(d.Changes), scaleAFIs*scaleRegions)
 			}
 			for _, c := range d.Changes {
-				if c.Action != plan.ActionNone {
+				if c.Action != reconcile.ActionNone {
 					t.Fatalf("steady state: %s → %s is %s (%s), want none", c.Target.SourceAFI, c.Target.Region, c.Action, c.Reason)
 				}
 			}

@@ -4,7 +4,7 @@
 //
 // A *Sim is an http.Handler speaking the EC2 Query protocol (Version
 // 2016-11-15): CreateFpgaImage, CopyFpgaImage, DescribeFpgaImages,
-// DeleteFpgaImage, CreateTags/DeleteTags on afi- IDs,
+// DeleteFpgaImage, CreateTags/DeleteTags/DescribeTags on afi- IDs,
 // Describe/Modify/ResetFpgaImageAttribute and DescribeRegions, plus STS
 // GetCallerIdentity (Version 2011-06-15). The Region comes from the SigV4
 // credential scope of each request and the account from its access key ID.

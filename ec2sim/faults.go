@@ -16,6 +16,7 @@ var Buckets = map[string]Bucket{
 	"DescribeFpgaImages":         {100, 20},
 	"DescribeFpgaImageAttribute": {100, 20},
 	"DescribeRegions":            {100, 20},
+	"DescribeTags":               {100, 20},
 	"CopyFpgaImage":              {50, 5},
 	"CreateFpgaImage":            {50, 5},
 	"DeleteFpgaImage":            {50, 5},

@@ -15,13 +15,14 @@ type filter struct {
 type filters []filter
 
 // parseFilters reads Filter.N.Name and Filter.N.Value.M. Names must be in
-// known or start with "tag:" when known has "tag-key".
+// known or start with "tag:" when known has "tag-key" or "tag:".
 func parseFilters(c *call, known map[string]bool) (filters, *apiError) {
 	var out filters
 	for _, i := range c.indexes("Filter") {
 		p := "Filter." + strconv.Itoa(i)
 		name := c.form.Get(p + ".Name")
-		if !known[name] && !(known["tag-key"] && strings.HasPrefix(name, "tag:") && len(name) > 4) {
+		tagKey := (known["tag-key"] || known["tag:"]) && strings.HasPrefix(name, "tag:") && len(name) > 4
+		if (!known[name] || name == "tag:") && !tagKey {
 			return nil, errf(400, "InvalidParameterValue", "The filter '%s' is invalid", name)
 		}
 		out = append(out, filter{name: name, values: c.list(p + ".Value")})

@@ -1,7 +1,6 @@
 package ec2sim
 
 import (
-	"encoding/base64"
 	"sort"
 	"strconv"
 	"strings"
@@ -398,28 +397,64 @@ func (s *Sim) describeFpgaImageAttribute(c *call) (any, *apiError) {
 	return attributeOf(a, attr), nil
 }
 
+// modifyParams returns the attributes whose parameters a
+// ModifyFpgaImageAttribute call carries, in a fixed order.
+func modifyParams(c *call) []string {
+	var out []string
+	if c.has("Name") {
+		out = append(out, "name")
+	}
+	if c.has("Description") {
+		out = append(out, "description")
+	}
+	if len(c.indexes("ProductCode")) > 0 {
+		out = append(out, "productCodes")
+	}
+	if c.has("OperationType") || len(c.indexes("UserId")) > 0 || len(c.indexes("UserGroup")) > 0 ||
+		len(c.indexes("LoadPermission.Add")) > 0 || len(c.indexes("LoadPermission.Remove")) > 0 {
+		out = append(out, "loadPermission")
+	}
+	return out
+}
+
+// modifyFpgaImageAttribute changes one attribute per call, like the
+// operation's documentation ("Modifies the specified attribute") and its
+// single-attribute answer: Attribute names it, or the parameters do when
+// Attribute is absent. Parameters of any other attribute are refused
+// (InvalidParameterCombination) rather than ignored, and name/description
+// need their value (MissingParameter), as productCodes and loadPermission do.
 func (s *Sim) modifyFpgaImageAttribute(c *call) (any, *apiError) {
 	a, err := s.lookup(c, "FpgaImageId", true)
 	if err != nil {
 		return nil, err
 	}
+	given := modifyParams(c)
 	attr := c.str("Attribute")
-	if attr == "" { // infer it from the parameters, as EC2 does for AMIs
-		switch {
-		case c.has("Name"):
-			attr = "name"
-		case c.has("Description"):
-			attr = "description"
-		case len(c.indexes("ProductCode")) > 0:
-			attr = "productCodes"
-		default:
-			attr = "loadPermission"
+	switch {
+	case attr == "" && len(given) == 0:
+		return nil, missing("Attribute")
+	case attr == "" && len(given) > 1:
+		return nil, errf(400, "InvalidParameterCombination", "Only one attribute can be modified at a time; the request has parameters of %s.", strings.Join(given, " and "))
+	case attr == "":
+		attr = given[0]
+	case attr != "name" && attr != "description" && attr != "productCodes" && attr != "loadPermission":
+		return nil, errf(400, "InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
+	}
+	for _, g := range given {
+		if g != attr {
+			return nil, errf(400, "InvalidParameterCombination", "Parameters of attribute %s are not valid when modifying attribute %s; only one attribute can be modified at a time.", g, attr)
 		}
 	}
 	switch attr {
 	case "name":
+		if c.str("Name") == "" {
+			return nil, missing("Name")
+		}
 		a.Name = c.form.Get("Name")
 	case "description":
+		if c.str("Description") == "" {
+			return nil, missing("Description")
+		}
 		a.Description = c.form.Get("Description")
 	case "productCodes":
 		codes := c.list("ProductCode")
@@ -435,8 +470,6 @@ func (s *Sim) modifyFpgaImageAttribute(c *call) (any, *apiError) {
 		if err := s.modifyLoadPermission(c, a); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, errf(400, "InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
 	}
 	a.UpdateTime = c.now
 	return attributeOf(a, attr), nil
@@ -538,22 +571,16 @@ func (s *Sim) describeFpgaImages(c *call) (any, *apiError) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	max := 0
-	if v := c.str("MaxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 5 || n > 1000 {
-			return nil, errf(400, "InvalidParameterValue", "Value ( %s ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v)
-		}
-		max = n
+	max, merr := c.maxResults()
+	if merr != nil {
+		return nil, merr
 	}
-	after := ""
-	if tok := c.str("NextToken"); tok != "" {
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		id, ok := strings.CutPrefix(string(b), "afi:")
-		if err != nil || !ok || !ValidAFIID(id) {
-			return nil, errf(400, "InvalidPaginationToken", "The specified pagination token is not valid or is expired.")
-		}
-		after = id
+	after, terr := c.pageStart()
+	if terr != nil {
+		return nil, terr
+	}
+	if after != "" && !ValidAFIID(after) {
+		return nil, invalidToken()
 	}
 	var candidates []*afi
 	ids := c.list("FpgaImageId")
@@ -595,8 +622,7 @@ func (s *Sim) describeFpgaImages(c *call) (any, *apiError) {
 			continue
 		}
 		if max > 0 && len(res.FpgaImageSet.Items) == max {
-			last := res.FpgaImageSet.Items[max-1].FpgaImageID
-			res.NextToken = base64.RawURLEncoding.EncodeToString([]byte("afi:" + last))
+			res.NextToken = c.pageToken(res.FpgaImageSet.Items[max-1].FpgaImageID)
 			break
 		}
 		res.FpgaImageSet.Items = append(res.FpgaImageSet.Items, toXML(&v, c.account))
@@ -624,34 +650,38 @@ func ownerMatches(a *afi, owners []string, caller string) bool {
 	return false
 }
 
-// toXML renders an AFI as DescribeFpgaImages shows it. Following AWS's
-// examples, a pending AFI has no global ID, PCI IDs or shell version, and a
-// failed copy shows only its IDs, state and times.
+// toXML renders an AFI as DescribeFpgaImages shows it in its state
+// (docs/simulator.md, "What a describe shows"). Following AWS's examples, a
+// pending or failed AFI has no global ID, PCI IDs or shell version; a
+// pending copy shows only its IDs, name, description, state code, owner and
+// times; a failed copy only its IDs, state (with message), owner and times.
+// Tags, which AWS's examples do not exercise, are shown to the owner in
+// every state.
 func toXML(v *Image, caller string) xmlFpgaImage {
 	x := xmlFpgaImage{
-		FpgaImageID: v.ID,
-		Name:        v.Name,
-		Description: v.Description,
-		State:       xmlState{Code: v.State, Message: v.Message},
-		CreateTime:  fmtTime(v.CreateTime),
-		UpdateTime:  fmtTime(v.UpdateTime),
-		OwnerID:     v.Account,
-		OwnerAlias:  v.OwnerAlias,
+		FpgaImageID:  v.ID,
+		Name:         v.Name,
+		Description:  v.Description,
+		State:        xmlState{Code: v.State, Message: v.Message},
+		CreateTime:   fmtTime(v.CreateTime),
+		UpdateTime:   fmtTime(v.UpdateTime),
+		OwnerID:      v.Account,
+		OwnerAlias:   v.OwnerAlias,
+		ProductCodes: productCodes(v.ProductCodes, false),
 	}
 	pub := v.Public
 	x.Public = &pub
-	if v.State == StateAvailable || v.State == StateUnavailable {
+	copying := v.SourceID != ""
+	switch {
+	case v.State == StateAvailable || v.State == StateUnavailable:
 		x.FpgaImageGlobalID = v.AGFI
 		x.ShellVersion = v.ShellVersion
 		x.PciID = &xmlPciID{DefaultDeviceID, DefaultVendorID, DefaultSubsystemID, DefaultSubsystemVendorID}
+	case v.State == StatePending && copying:
+		x.Public, x.ProductCodes = nil, nil
+	case v.State == StateFailed && copying:
+		x.Name, x.Description, x.Public, x.ProductCodes = "", "", nil, nil
 	}
-	if v.State == StateFailed && v.SourceID != "" {
-		x.Name, x.Description, x.Public = "", "", nil
-	}
-	if v.State == StatePending && v.SourceID != "" {
-		x.Public = nil
-	}
-	x.ProductCodes = productCodes(v.ProductCodes, false)
 	if len(v.Tags) > 0 && v.Account == caller {
 		keys := make([]string, 0, len(v.Tags))
 		for k := range v.Tags {
@@ -703,6 +733,9 @@ func fpgaFilterValues(v *Image, name string) []string {
 	case "owner-id":
 		return []string{v.Account}
 	case "product-code":
+		if v.SourceID != "" && (v.State == StatePending || v.State == StateFailed) {
+			return nil // not shown (toXML)
+		}
 		return v.ProductCodes
 	case "state":
 		return []string{v.State}

@@ -3,7 +3,8 @@ package ec2sim
 import "sort"
 
 // Regions are the commercial AWS Regions DescribeRegions lists, with their
-// opt-in status. Every one is treated as enabled.
+// opt-in status. Every one is treated as enabled. internal/awsid's tests
+// check them against afisync's partition table (the AWS SDK's).
 var Regions = map[string]string{
 	"us-east-1": "opt-in-not-required", "us-east-2": "opt-in-not-required",
 	"us-west-1": "opt-in-not-required", "us-west-2": "opt-in-not-required",

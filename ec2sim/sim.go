@@ -268,10 +268,8 @@ func (c *call) str(k string) string { return strings.TrimSpace(c.form.Get(k)) }
 
 func (c *call) has(k string) bool { _, ok := c.form[k]; return ok }
 
-func (c *call) dryRun() bool {
-	v, _ := strconv.ParseBool(c.form.Get("DryRun"))
-	return v
-}
+// dryRun reports DryRun=true; checkBools has refused other values.
+func (c *call) dryRun() bool { return strings.EqualFold(c.form.Get("DryRun"), "true") }
 
 // list returns the values of prefix.1, prefix.2, … in numeric order.
 func (c *call) list(prefix string) []string {
@@ -317,6 +315,7 @@ var ec2Actions = map[string]func(*Sim, *call) (any, *apiError){
 	"DescribeFpgaImageAttribute": (*Sim).describeFpgaImageAttribute,
 	"DescribeFpgaImages":         (*Sim).describeFpgaImages,
 	"DescribeRegions":            (*Sim).describeRegions,
+	"DescribeTags":               (*Sim).describeTags,
 	"ModifyFpgaImageAttribute":   (*Sim).modifyFpgaImageAttribute,
 	"ResetFpgaImageAttribute":    (*Sim).resetFpgaImageAttribute,
 }
@@ -341,8 +340,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		s.badMethod(w, r)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
@@ -403,8 +401,26 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeEC2(w, c.action, requestID, resp)
 }
 
-// ec2Call runs one EC2 action with s.mu held: faults, throttling, denial and
-// dry run first, then the action itself.
+// badMethod answers a request that is neither POST nor GET: 405 with Allow,
+// in the error format of the service its signature names (EC2 unless STS).
+// The code UnsupportedHttpVerb is the simulator's choice.
+func (s *Sim) badMethod(w http.ResponseWriter, r *http.Request) {
+	_, region, service := credentialScope(r)
+	s.mu.Lock()
+	requestID := s.newRequestID()
+	s.calls[callKey{r.URL.Query().Get("Action"), region, "UnsupportedHttpVerb"}]++
+	s.mu.Unlock()
+	w.Header().Set("Allow", "GET, POST")
+	e := errf(http.StatusMethodNotAllowed, "UnsupportedHttpVerb", "The HTTP method %s is not supported; send Query requests with POST or GET.", r.Method)
+	if service == "sts" {
+		writeSTSError(w, requestID, e)
+		return
+	}
+	s.writeEC2Error(w, requestID, e)
+}
+
+// ec2Call runs one EC2 action with s.mu held: faults, throttling, malformed
+// Booleans, denial and dry run first, then the action itself.
 func (s *Sim) ec2Call(c *call) (any, *apiError) {
 	if c.action == "" {
 		return nil, errf(400, "MissingAction", "The request must contain the parameter Action.")
@@ -430,6 +446,9 @@ func (s *Sim) ec2Call(c *call) (any, *apiError) {
 			return nil, errf(500, "InternalError", msgInternal)
 		}
 		return nil, errf(503, "Unavailable", msgUnavailable)
+	}
+	if err := c.checkBools(); err != nil {
+		return nil, err
 	}
 	if s.deny[c.account][c.action] {
 		return nil, errf(403, "UnauthorizedOperation", msgUnauthorize)

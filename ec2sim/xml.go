@@ -13,6 +13,7 @@ const (
 	stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 	stsVersion   = "2011-06-15"
 	timeFormat   = "2006-01-02T15:04:05.000Z"
+	ec2Server    = "AmazonEC2" // EC2's Server header
 )
 
 func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
@@ -86,6 +87,13 @@ type xmlFpgaImageAttribute struct {
 	ProductCodes    *xmlProductCode     `xml:"productCodes"`
 }
 
+type xmlTagDescription struct {
+	ResourceID   string `xml:"resourceId"`
+	ResourceType string `xml:"resourceType"`
+	Key          string `xml:"key"`
+	Value        string `xml:"value"`
+}
+
 type xmlRegion struct {
 	RegionName  string `xml:"regionName"`
 	Endpoint    string `xml:"regionEndpoint"`
@@ -112,6 +120,12 @@ type (
 	}
 	attributeResult struct {
 		Attribute xmlFpgaImageAttribute `xml:"fpgaImageAttribute"`
+	}
+	describeTagsResult struct {
+		TagSet struct {
+			Items []xmlTagDescription `xml:"item"`
+		} `xml:"tagSet"`
+		NextToken string `xml:"nextToken,omitempty"`
 	}
 	describeRegionsResult struct {
 		RegionInfo struct {
@@ -146,7 +160,7 @@ func writeEC2(w http.ResponseWriter, action, requestID string, body any) {
 		var b []byte
 		b, err = xml.Marshal(envelope{XMLName: xml.Name{Local: action + "Response"}, Xmlns: ec2Namespace, RequestID: requestID, Members: inner})
 		if err == nil {
-			writeXML(w, http.StatusOK, requestID, b)
+			writeXML(w, http.StatusOK, requestID, ec2Server, b)
 			return
 		}
 	}
@@ -165,7 +179,7 @@ func (s *Sim) writeEC2Error(w http.ResponseWriter, requestID string, e *apiError
 		RequestID string   `xml:"RequestID"`
 	}
 	b, _ := xml.Marshal(errorDoc{Code: e.Code, Message: e.Message, RequestID: requestID})
-	writeXML(w, e.Status, requestID, b)
+	writeXML(w, e.Status, requestID, ec2Server, b)
 }
 
 func writeSTS(w http.ResponseWriter, requestID string, body any) {
@@ -176,7 +190,7 @@ func writeSTS(w http.ResponseWriter, requestID string, body any) {
 		RequestID string   `xml:"ResponseMetadata>RequestId"`
 	}
 	b, _ := xml.Marshal(doc{Xmlns: stsNamespace, Result: body, RequestID: requestID})
-	writeXML(w, http.StatusOK, requestID, b)
+	writeXML(w, http.StatusOK, requestID, "", b)
 }
 
 func writeSTSError(w http.ResponseWriter, requestID string, e *apiError) {
@@ -193,16 +207,20 @@ func writeSTSError(w http.ResponseWriter, requestID string, e *apiError) {
 		typ = "Receiver"
 	}
 	b, _ := xml.Marshal(doc{Xmlns: stsNamespace, Type: typ, Code: e.Code, Message: e.Message, RequestID: requestID})
-	writeXML(w, e.Status, requestID, b)
+	writeXML(w, e.Status, requestID, "", b)
 }
 
-func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) {
+// writeXML writes an XML answer. server is the Server header: EC2 answers
+// with "AmazonEC2"; STS sends none.
+func writeXML(w http.ResponseWriter, status int, requestID, server string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/xml;charset=UTF-8")
 	if requestID != "" {
 		h.Set("x-amzn-RequestId", requestID)
 	}
-	h.Set("Server", "AmazonEC2")
+	if server != "" {
+		h.Set("Server", server)
+	}
 	w.WriteHeader(status)
 	io.WriteString(w, xml.Header)
 	w.Write(body)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -18,7 +19,7 @@ type update struct {
 	res     *result
 	region  string
 	id      string
-	updates plan.Updates
+	updates reconcile.Updates
 }
 
 // op is one AWS call that applies (part of) the updates of one or more
@@ -34,6 +35,11 @@ type op struct {
 // sharing changes, one per name or description. It returns the first error
 // of each result whose updates did not all apply.
 func (r *run) apply(ctx context.Context, us []update) map[*result]error {
+	return r.call(ctx, r.ops(us))
+}
+
+// ops turns updates into calls, tags batched by region and tag set.
+func (r *run) ops(us []update) []op {
 	var ops []op
 	type group struct {
 		region string
@@ -46,36 +52,8 @@ func (r *run) apply(ctx context.Context, us []update) map[*result]error {
 	untagGroups := map[string]*group{}
 	var order []string // keys of both maps in first-seen order
 	for _, u := range us {
-		adds := map[string]string{}
-		var removes []string
-		var sh afi.Sharing
-		for _, x := range u.updates {
-			switch x.Kind {
-			case plan.UpdateTag:
-				adds[x.Key] = x.Value
-			case plan.UpdateUntag:
-				removes = append(removes, x.Key)
-			case plan.UpdateShare:
-				if x.Group {
-					sh.AddGroups = append(sh.AddGroups, x.Key)
-				} else {
-					sh.AddUsers = append(sh.AddUsers, x.Key)
-				}
-			case plan.UpdateUnshare:
-				if x.Group {
-					sh.RemoveGroups = append(sh.RemoveGroups, x.Key)
-				} else {
-					sh.RemoveUsers = append(sh.RemoveUsers, x.Key)
-				}
-			case plan.UpdateName:
-				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetName(ctx, u.region, u.id, x.Value) }})
-			case plan.UpdateDescription:
-				ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetDescription(ctx, u.region, u.id, x.Value) }})
-			}
-		}
-		if !sh.Empty() {
-			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.ModifySharing(ctx, u.region, u.id, sh) }})
-		}
+		adds, removes, own := r.copyOps(u)
+		ops = append(ops, own...)
 		if len(adds) > 0 {
 			k := "tag\x00" + u.region + "\x00" + canonical(adds)
 			g := tagGroups[k]
@@ -113,7 +91,49 @@ func (r *run) apply(ctx context.Context, us []update) map[*result]error {
 			}
 		}
 	}
+	return ops
+}
 
+// copyOps sorts one copy's updates: the tags to add and the keys to remove
+// (which ops batches with other copies'), and the calls of its own: one for
+// all its sharing changes, one per name or description.
+func (r *run) copyOps(u update) (adds map[string]string, removes []string, ops []op) {
+	adds = map[string]string{}
+	var sh afi.Sharing
+	for _, x := range u.updates {
+		switch x.Kind {
+		case reconcile.UpdateTag:
+			adds[x.Key] = x.Value
+		case reconcile.UpdateUntag:
+			removes = append(removes, x.Key)
+		case reconcile.UpdateShare:
+			if x.Group {
+				sh.AddGroups = append(sh.AddGroups, x.Key)
+			} else {
+				sh.AddUsers = append(sh.AddUsers, x.Key)
+			}
+		case reconcile.UpdateUnshare:
+			if x.Group {
+				sh.RemoveGroups = append(sh.RemoveGroups, x.Key)
+			} else {
+				sh.RemoveUsers = append(sh.RemoveUsers, x.Key)
+			}
+		case reconcile.UpdateName:
+			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetName(ctx, u.region, u.id, x.Value) }})
+		case reconcile.UpdateDescription:
+			ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.SetDescription(ctx, u.region, u.id, x.Value) }})
+		}
+	}
+	if !sh.Empty() {
+		ops = append(ops, op{[]*result{u.res}, func(ctx context.Context) error { return r.c.ModifySharing(ctx, u.region, u.id, sh) }})
+	}
+	return adds, removes, ops
+}
+
+// call makes the calls, at most Concurrency at once, and returns the first
+// error of each result whose calls did not all succeed (or did not run, when
+// ctx is done first).
+func (r *run) call(ctx context.Context, ops []op) map[*result]error {
 	var mu sync.Mutex
 	errs := map[*result]error{}
 	g, gctx := errgroup.WithContext(ctx)
@@ -172,7 +192,9 @@ func canonical(m map[string]string) string {
 func (r *run) updateAll(ctx context.Context) {
 	var us []update
 	for _, res := range r.results {
-		if res.ch.Action == plan.ActionUpdate || res.ch.Action == plan.ActionAdopt {
+		switch a := res.ch.Action; {
+		case a == reconcile.ActionUpdate || a == reconcile.ActionAdopt,
+			a == reconcile.ActionWait && len(res.ch.Updates) > 0: // claiming another plan's copy in flight
 			us = append(us, update{res: res, region: res.ch.Copy.Region, id: res.ch.Copy.ID, updates: res.ch.Updates})
 		}
 	}
@@ -183,14 +205,24 @@ func (r *run) updateAll(ctx context.Context) {
 	errs := r.apply(ctx, us)
 	for _, u := range us {
 		if err := errs[u.res]; err != nil {
-			r.set(u.res, report.StatusFailed, "update "+u.id+" ("+u.updates.String()+"): "+apiMessage(err))
+			r.set(u.res, report.StatusFailed, "update "+u.id+" ("+u.updates.String()+"): "+r.callMessage(err))
+			continue
+		}
+		if u.res.ch.Action == reconcile.ActionWait {
+			r.mu.Lock()
+			u.res.msg = u.res.ch.Reason + "; claimed (" + u.updates.String() + ")"
+			r.mu.Unlock()
 			continue
 		}
 		s := report.StatusUpdated
-		if u.res.ch.Action == plan.ActionAdopt {
+		if u.res.ch.Action == reconcile.ActionAdopt {
 			s = report.StatusAdopted
 		}
-		r.set(u.res, s, u.updates.String())
+		msg := u.updates.String()
+		if len(u.res.ch.Kept) > 0 {
+			msg += "; " + strings.Join(u.res.ch.Kept, "; ")
+		}
+		r.set(u.res, s, msg)
 	}
 	r.progress(PhaseCopying)
 }
@@ -199,7 +231,7 @@ func (r *run) updateAll(ctx context.Context) {
 // diff must judge, at most Concurrency at once, into inv. It returns a
 // message for each copy (keyed like Inventory.LoadPermissions) whose lookup
 // failed.
-func (r *run) loadPermissions(ctx context.Context, inv *plan.Inventory, copies []plan.Image) map[string]string {
+func (r *run) loadPermissions(ctx context.Context, inv *reconcile.Inventory, copies []reconcile.Image) map[string]string {
 	var mu sync.Mutex
 	failed := map[string]string{}
 	var g errgroup.Group

@@ -204,7 +204,7 @@ func TestSyncCopiesMissingThenNothing(t *testing.T) {
 	}
 	// Tags: management + plan defaults + source tags.
 	for _, c := range w.copies(srcs[1], "eu-west-1") {
-		want := map[string]string{"afisync:source": "us-east-1/" + srcs[1], "afisync:plan": "test-plan", "env": "test", "team": "fpga"}
+		want := map[string]string{"afisync:source": "us-east-1/" + srcs[1], "afisync:plan:test-plan": "test-plan", "env": "test", "team": "fpga"}
 		for k, v := range want {
 			if c.Tags[k] != v {
 				t.Errorf("copy %s tag %s = %q, want %q (tags %v)", c.ID, k, c.Tags[k], v, c.Tags)
@@ -329,8 +329,10 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	if tg.Status != report.StatusFailed || tg.Attempts != 3 {
 		t.Fatalf("want failed after 3 attempts, got %+v", tg)
 	}
-	if !strings.Contains(tg.Message, ec2sim.TransientCopyFailure) {
-		t.Errorf("message %q lacks AWS's message", tg.Message)
+	// The same rule and wording (reconcile.NextAfterFailure) as a later
+	// run's Diff, below.
+	if want := "gave up after 3 attempts; last copy " + tg.CopyAFI + " failed: " + ec2sim.TransientCopyFailure; tg.Message != want {
+		t.Errorf("message %q, want %q", tg.Message, want)
 	}
 	if n := w.sim.Stats().Count("CopyFpgaImage", "", "ok"); n != 3 {
 		t.Errorf("%d copies made, want 3 (1 + 2 retries)", n)
@@ -350,7 +352,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	// retries allow, and stops if not.
 	w.sim.SetFailRate(0)
 	rep = w.run(context.Background(), p, executor.Options{Retries: 2})
-	if tg := rep.Targets[0]; tg.Status != report.StatusFailed || !strings.Contains(tg.Message, "gave up after 3 failed copies") {
+	if tg := rep.Targets[0]; tg.Status != report.StatusFailed || !strings.HasPrefix(tg.Message, "gave up after 3 attempts; last copy ") {
 		t.Errorf("with retries spent: %+v", tg)
 	}
 	rep = w.run(context.Background(), p, executor.Options{Retries: 3, Wait: true})
@@ -364,7 +366,7 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	srcs := w.seed("us-east-1", 1)
 	// An earlier copy of ours failed with NOT_FOUND.
 	if _, err := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", State: ec2sim.StateFailed, Message: ec2sim.MsgNotFound,
-		Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[0], plan.TagPlan: "test-plan"}}); err != nil {
+		Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[0], plan.ClaimKey("test-plan"): "test-plan"}}); err != nil {
 		t.Fatal(err)
 	}
 	rep := w.run(context.Background(), mkPlan(t, srcs, []string{"us-west-2"}, ""), executor.Options{Wait: true, Retries: 3})

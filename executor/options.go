@@ -1,5 +1,5 @@
 // Package executor runs an afisync plan against AWS: it takes the inventory,
-// asks plan.Diff what each target needs, runs the copies with bounded
+// asks reconcile.Diff what each target needs, runs the copies with bounded
 // concurrency (errgroup) and deterministic ClientTokens, tags each copy right
 // after it is made, optionally waits for the copies to settle, and records
 // one result per target in a report.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -30,34 +31,10 @@ func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*re
 	if err != nil {
 		return nil, err
 	}
-	type need struct {
-		actions map[string]bool
-		source  plan.Target // a target into this region, for CopyFpgaImage
-	}
-	needs := map[string]*need{}
-	for _, t := range targets {
-		n := needs[t.Region]
-		if n == nil {
-			n = &need{actions: map[string]bool{afi.ActionCopy: true, afi.ActionTag: true}, source: t}
-			needs[t.Region] = n
-		}
-		if n.source.SourceAFI == "" && t.SourceAFI != "" {
-			n.source = t
-		}
-		if len(t.ShareWith) > 0 || len(t.ShareWithGroups) > 0 || t.ExclusiveSharing || t.Name != "" || t.Description != "" {
-			n.actions[afi.ActionModify] = true
-		}
-		if t.ExclusiveTags {
-			n.actions[afi.ActionUntag] = true
-		}
-		if o.Prune {
-			n.actions[afi.ActionDelete] = true
-			n.actions[afi.ActionReset] = true
-		}
-	}
+	needs := preflightNeeds(targets, o.Prune)
 	// Selector targets have no source AFI until sync resolves them: use one
 	// that the selector matches now, if any.
-	d := plan.Diff(targets, inv, plan.DiffOptions{PlanName: p.Name})
+	d := reconcile.Diff(targets, inv, reconcile.DiffOptions{PlanName: p.Name})
 	for _, ch := range d.Changes {
 		if n := needs[ch.Target.Region]; n != nil && n.source.SourceAFI == "" {
 			n.source = ch.Target
@@ -103,4 +80,38 @@ func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*re
 	_ = g.Wait()
 	pf.Sort()
 	return pf, nil
+}
+
+// preflightNeed is what a sync may call in one destination region.
+type preflightNeed struct {
+	actions map[string]bool
+	source  plan.Target // a target into this region, for CopyFpgaImage
+}
+
+// preflightNeeds lists, per destination region, the mutating calls a sync of
+// targets may make, and a target whose source CopyFpgaImage can name (an
+// explicit one if there is one).
+func preflightNeeds(targets []plan.Target, prune bool) map[string]*preflightNeed {
+	needs := map[string]*preflightNeed{}
+	for _, t := range targets {
+		n := needs[t.Region]
+		if n == nil {
+			n = &preflightNeed{actions: map[string]bool{afi.ActionCopy: true, afi.ActionTag: true}, source: t}
+			needs[t.Region] = n
+		}
+		if n.source.SourceAFI == "" && t.SourceAFI != "" {
+			n.source = t
+		}
+		if len(t.ShareWith) > 0 || len(t.ShareWithGroups) > 0 || t.ExclusiveSharing || t.Name != "" || t.Description != "" {
+			n.actions[afi.ActionModify] = true
+		}
+		if t.ExclusiveTags {
+			n.actions[afi.ActionUntag] = true
+		}
+		if prune {
+			n.actions[afi.ActionDelete] = true
+			n.actions[afi.ActionReset] = true
+		}
+	}
+	return needs
 }

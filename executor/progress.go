@@ -31,13 +31,27 @@ type Progress struct {
 type RegionProgress struct {
 	Region    string
 	Pending   int // copies pending in AWS
-	Available int // in sync or copied
+	Available int // in sync, copied, updated or adopted
 	Failed    int // failed, timed out or skipped
 	Other     int // not yet started, or a dry run's would-* changes
 }
 
 // Total is the number of targets in the region.
 func (r RegionProgress) Total() int { return r.Pending + r.Available + r.Failed + r.Other }
+
+// add counts a target of status s whose copy is pending in AWS or not.
+func (r *RegionProgress) add(s report.Status, pending bool) {
+	switch {
+	case pending:
+		r.Pending++
+	case s.Available():
+		r.Available++
+	case s.Bad():
+		r.Failed++
+	default:
+		r.Other++
+	}
+}
 
 // progress sends a snapshot to Options.Progress, if set.
 func (r *run) progress(phase string) {
@@ -53,16 +67,7 @@ func (r *run) progress(phase string) {
 			rp = &RegionProgress{Region: reg}
 			by[reg] = rp
 		}
-		switch {
-		case res.pending:
-			rp.Pending++
-		case res.status == report.StatusInSync || res.status == report.StatusCopied || res.status == report.StatusUpdated:
-			rp.Available++
-		case res.status.Bad():
-			rp.Failed++
-		default:
-			rp.Other++
-		}
+		rp.add(res.status, res.pending)
 	}
 	r.mu.Unlock()
 	p := Progress{Phase: phase, Started: r.started, Now: r.o.Clock.Now(), Deadline: r.deadline}

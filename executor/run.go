@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -63,16 +65,23 @@ type run struct {
 
 // result is the state of one target during a run.
 type result struct {
-	ch      plan.Change
+	ch      reconcile.Change
 	status  report.Status
 	msg     string
 	copyID  string
 	agfi    string
 	attempt int
+	// failures counts this target's copies known to have failed: what
+	// reconcile.NextAfterFailure bounds (attempt can be higher: tokens
+	// whose copies were deleted are stepped over).
+	failures int
+	// usedUp lists copies a ClientToken must not lead back to: this
+	// target's failed copies.
+	usedUp []string
 	// pending is set while a copy of this target is pending in AWS.
 	pending bool
 	// prune is set on results that stand for a copy to delete.
-	prune *plan.Prune
+	prune *reconcile.Prune
 }
 
 // errDeadline is the cause of the run's context when Options.Timeout passes.
@@ -146,7 +155,7 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	return rep, err
 }
 
-// plan takes the inventory and asks plan.Diff what each target needs,
+// plan takes the inventory and asks reconcile.Diff what each target needs,
 // filling r.results.
 func (r *run) plan(ctx context.Context, rep *report.Report) error {
 	account, err := r.c.Account(ctx)
@@ -159,21 +168,21 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 	if err != nil {
 		return err
 	}
-	dopt := plan.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune}
-	d := plan.Diff(targets, inv, dopt)
+	dopt := reconcile.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune}
+	d := reconcile.Diff(targets, inv, dopt)
 	permErrs := map[string]string{}
 	if len(d.NeedPermissions) > 0 {
 		// Sharing needs the copies' load permissions: look them up and
 		// plan again.
 		permErrs = r.loadPermissions(ctx, inv, d.NeedPermissions)
-		d = plan.Diff(targets, inv, dopt)
+		d = reconcile.Diff(targets, inv, dopt)
 	}
 	rep.Warnings = d.Warnings
 	for _, ch := range d.Changes {
 		res := r.initial(ch)
 		if ch.Copy != nil {
 			if msg, ok := permErrs[plan.SourceKey(ch.Copy.Region, ch.Copy.ID)]; ok {
-				res.status, res.msg, res.ch.Action = report.StatusFailed, msg, plan.ActionFail
+				res.status, res.msg, res.ch.Action = report.StatusFailed, msg, reconcile.ActionFail
 			}
 		}
 		r.results = append(r.results, res)
@@ -237,7 +246,7 @@ func (r *run) settleStopped(why string) {
 	defer r.mu.Unlock()
 	for _, res := range r.results {
 		switch {
-		case res.status == report.StatusWouldCopy && (res.ch.Action == plan.ActionCopy || res.ch.Action == plan.ActionRetry) && !r.o.DryRun:
+		case res.status == report.StatusWouldCopy && (res.ch.Action == reconcile.ActionCopy || res.ch.Action == reconcile.ActionRetry) && !r.o.DryRun:
 			res.status, res.msg = status, "not started: "+why
 		case res.pending && status == report.StatusTimedOut:
 			res.status, res.pending = status, false
@@ -251,7 +260,7 @@ func (r *run) settleStopped(why string) {
 // inventory lists every region involved with one paginated walk each, all
 // regions at once, and describes the explicit sources that the caller does
 // not own (or that do not exist) in their source regions.
-func (r *run) inventory(ctx context.Context, account string, targets []plan.Target) (*plan.Inventory, error) {
+func (r *run) inventory(ctx context.Context, account string, targets []plan.Target) (*reconcile.Inventory, error) {
 	regions := map[string]bool{}
 	for _, t := range targets {
 		regions[t.SourceRegion] = true
@@ -271,8 +280,8 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 			}
 		}
 	}
-	inv := &plan.Inventory{Account: account, Owned: map[string][]plan.Image{}, Foreign: map[string]plan.SourceInfo{},
-		LoadPermissions: map[string]*plan.LoadPermissions{}, Unlisted: map[string]string{}}
+	inv := &reconcile.Inventory{Account: account, Owned: map[string][]reconcile.Image{}, Foreign: map[string]reconcile.SourceInfo{},
+		LoadPermissions: map[string]*reconcile.LoadPermissions{}, Unlisted: map[string]string{}}
 	var mu sync.Mutex
 	var g errgroup.Group
 	for region := range regions {
@@ -302,9 +311,16 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 		return nil, ctx.Err()
 	}
 	r.log.Info("inventory", "regions", len(regions), "afis", countImages(inv.Owned))
+	if err := r.describeForeign(ctx, inv, targets); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
 
-	// Explicit sources not owned by the caller: describe them (in batches,
-	// per source region) to tell "shared or public" from "missing".
+// describeForeign describes the explicit sources the caller does not own
+// (in batches, per source region) to tell "shared or public" from
+// "missing", into inv.Foreign.
+func (r *run) describeForeign(ctx context.Context, inv *reconcile.Inventory, targets []plan.Target) error {
 	owned := map[string]bool{}
 	for region, ims := range inv.Owned {
 		for _, im := range ims {
@@ -321,30 +337,34 @@ func (r *run) inventory(ctx context.Context, account string, targets []plan.Targ
 			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
 		}
 	}
+	var mu sync.Mutex
+	var g errgroup.Group
 	for region, ids := range foreign {
 		g.Go(func() error {
 			found, missing, err := r.c.Describe(ctx, region, ids)
-			if err != nil {
-				return err
-			}
 			mu.Lock()
 			defer mu.Unlock()
+			if err != nil {
+				// These sources' targets are skipped with AWS's words;
+				// every other target goes on.
+				for _, id := range ids {
+					inv.Foreign[plan.SourceKey(region, id)] = reconcile.SourceInfo{Err: r.callMessage(err)}
+				}
+				return nil
+			}
 			for i := range found {
-				inv.Foreign[plan.SourceKey(region, found[i].ID)] = plan.SourceInfo{Image: &found[i]}
+				inv.Foreign[plan.SourceKey(region, found[i].ID)] = reconcile.SourceInfo{Image: &found[i]}
 			}
 			for _, id := range missing {
-				inv.Foreign[plan.SourceKey(region, id)] = plan.SourceInfo{}
+				inv.Foreign[plan.SourceKey(region, id)] = reconcile.SourceInfo{}
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return g.Wait()
 }
 
-func countImages(m map[string][]plan.Image) int {
+func countImages(m map[string][]reconcile.Image) int {
 	n := 0
 	for _, v := range m {
 		n += len(v)
@@ -354,8 +374,8 @@ func countImages(m map[string][]plan.Image) int {
 
 // initial turns a planned change into the target's starting result; for a
 // dry run that is also its final one.
-func (r *run) initial(ch plan.Change) *result {
-	res := &result{ch: ch, attempt: ch.Attempt, msg: ch.Reason}
+func (r *run) initial(ch reconcile.Change) *result {
+	res := &result{ch: ch, attempt: ch.Attempt, msg: ch.Reason, failures: len(ch.Failed), usedUp: ch.Failed}
 	if ch.Source != nil {
 		res.agfi = ch.Source.AGFI
 	}
@@ -363,24 +383,27 @@ func (r *run) initial(ch plan.Change) *result {
 		res.copyID = ch.Copy.ID
 	}
 	switch ch.Action {
-	case plan.ActionNone:
+	case reconcile.ActionNone:
 		res.status, res.msg = report.StatusInSync, ""
 		if ch.Copy != nil && ch.Copy.Tags[plan.TagSource] == "" {
 			res.msg = "found by AGFI; not tagged by afisync"
 		}
-	case plan.ActionWait:
+		if len(ch.Kept) > 0 {
+			res.msg = strings.Join(ch.Kept, "; ")
+		}
+	case reconcile.ActionWait:
 		res.status, res.pending = report.StatusCopying, true
-	case plan.ActionSkip:
+	case reconcile.ActionSkip:
 		res.status = report.StatusSkipped
-	case plan.ActionFail:
+	case reconcile.ActionFail:
 		res.status = report.StatusFailed
-	case plan.ActionUpdate:
+	case reconcile.ActionUpdate:
 		res.status = report.StatusWouldUpdate
-	case plan.ActionAdopt:
+	case reconcile.ActionAdopt:
 		res.status = report.StatusWouldAdopt
-	case plan.ActionCopy, plan.ActionRetry:
+	case reconcile.ActionCopy, reconcile.ActionRetry:
 		res.status = report.StatusWouldCopy
-		if ch.Action == plan.ActionCopy {
+		if ch.Action == reconcile.ActionCopy {
 			res.msg = ""
 		} else {
 			res.msg = "retry: " + ch.Reason
@@ -401,7 +424,7 @@ func (r *run) copyAll(ctx context.Context) {
 	queues := map[string][]*result{}
 	var regions []string
 	for _, res := range r.results {
-		if res.ch.Action == plan.ActionCopy || res.ch.Action == plan.ActionRetry {
+		if res.ch.Action == reconcile.ActionCopy || res.ch.Action == reconcile.ActionRetry {
 			rg := res.ch.Target.Region
 			if _, ok := queues[rg]; !ok {
 				regions = append(regions, rg)
@@ -457,36 +480,69 @@ func (r *run) notStarted(ctx, gctx context.Context, res *result) bool {
 	return false
 }
 
-// maxStaleTokens bounds how often copyOne moves to the next attempt because
-// a ClientToken led to a copy that has since been deleted.
-const maxStaleTokens = 5
+// maxUsedUpTokens bounds how many used-up ClientTokens copyOne steps over
+// in one run: tokens whose copy was deleted since (by --prune or by hand),
+// whose copy failed, or that were used with other parameters. Each costs a
+// CopyFpgaImage call; a rerun goes on from where this one stopped.
+const maxUsedUpTokens = 100
+
+// mismatchWait is how long copyOne waits, after IdempotentParameterMismatch,
+// for the run that used the token to tag its copy.
+const mismatchWait = 10 * time.Second
 
 // copyOne makes one copy and tags it. Once started, the copy call and the
 // tagging may finish after the run is stopped, within Options.StopGrace, so
 // that a copy just made is tagged; a call cut short is safe, as a rerun
 // repeats it with the same ClientToken and gets the same copy back.
+//
+// The CopyFpgaImage request carries only the source, the destination and
+// the ClientToken, never a name or description: every plan, run and edit
+// then sends the same request for a given attempt, so a token cannot be
+// turned against its own target (IdempotentParameterMismatch). The copy's
+// name and description are converged once it is available. The argument
+// for "no duplicates, no jam" is docs/copies.md.
 func (r *run) copyOne(ctx context.Context, res *result) error {
 	t := res.ch.Target
-	tags := plan.DesiredTags(t, res.ch.Source, r.p.Name)
-	for stale := 0; ; stale++ {
-		token := plan.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
+	tags := reconcile.DesiredTags(t, res.ch.Source, r.p.Name)
+	for used := 0; ; used++ {
+		if used == maxUsedUpTokens {
+			err := fmt.Errorf("stepped over %d used-up ClientTokens (copies deleted since, failed, or made with other parameters); a rerun goes on from attempt %d", used, res.attempt)
+			r.set(res, report.StatusFailed, err.Error())
+			return err
+		}
+		token := reconcile.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
 		id, err := r.c.Copy(r.fin, afi.CopyInput{
 			SourceRegion: t.SourceRegion,
 			SourceAFI:    t.SourceAFI,
 			Region:       t.Region,
-			Name:         t.Name,
-			Description:  t.Description,
 			ClientToken:  token,
 		})
+		if afi.ErrorCode(err) == "IdempotentParameterMismatch" {
+			// The token was used with other parameters: by an afisync
+			// that still named copies in the copy call, or another tool.
+			// If that copy is live, it is this target's: claim it.
+			if found, ferr := r.claimInFlight(ctx, res, tags); found || ferr != nil {
+				return ferr
+			}
+			r.log.Info("ClientToken used with other parameters; trying the next attempt", "attempt", res.attempt)
+			res.attempt++
+			continue
+		}
 		if err != nil {
 			r.set(res, r.failStatus(), r.callMessage(err))
 			return err
+		}
+		if slices.Contains(res.usedUp, id) {
+			// This attempt's copy failed before: the next one makes a
+			// new copy.
+			res.attempt++
+			continue
 		}
 		r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
 		tctx, cancel := context.WithTimeout(r.fin, tagTimeout)
 		terr := r.c.CreateTags(tctx, t.Region, []string{id}, tags)
 		cancel()
-		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" && stale < maxStaleTokens {
+		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" {
 			// EC2 remembered this attempt's token, but the copy it made
 			// was deleted since (by hand, or by --prune): the next
 			// attempt's token makes a new copy.
@@ -494,20 +550,55 @@ func (r *run) copyOne(ctx context.Context, res *result) error {
 			res.attempt++
 			continue
 		}
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		res.copyID, res.pending = id, true
-		res.status, res.msg = report.StatusCopying, ""
-		if res.ch.Action == plan.ActionRetry {
-			res.msg = "retry: " + res.ch.Reason
-		}
-		if terr != nil {
-			res.status, res.pending = report.StatusFailed, false
-			res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
-			return terr
-		}
-		return nil
+		r.copyStarted(res, id, terr)
+		return terr
 	}
+}
+
+// copyStarted records a copy just made (and tagged, unless terr).
+func (r *run) copyStarted(res *result, id string, terr error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.copyID, res.pending = id, true
+	res.status, res.msg = report.StatusCopying, ""
+	if res.ch.Action == reconcile.ActionRetry {
+		res.msg = "retry: " + res.ch.Reason
+		if !r.o.Wait {
+			// Without --wait the run does not see this attempt end: the
+			// failure it found is the target's state.
+			res.status, res.pending = report.StatusFailed, false
+			res.msg = fmt.Sprintf("%s; attempt %d started as %s (a rerun, or --wait, follows it)", res.ch.Reason, res.attempt, id)
+		}
+	}
+	if terr != nil {
+		res.status, res.pending = report.StatusFailed, false
+		res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
+	}
+}
+
+// claimInFlight looks, after a short wait, for a live copy of res's target
+// that another run is making, and claims it. found is false when there is
+// none: the token's copy is gone, and the next attempt may copy.
+func (r *run) claimInFlight(ctx context.Context, res *result, tags map[string]string) (found bool, err error) {
+	t := res.ch.Target
+	if err := r.o.Clock.Sleep(ctx, mismatchWait); err != nil {
+		r.set(res, r.failStatus(), r.callMessage(err))
+		return false, err
+	}
+	ims, err := r.c.ListBySource(ctx, t.Region, plan.SourceKey(t.SourceRegion, t.SourceAFI))
+	if err != nil {
+		r.set(res, report.StatusFailed, r.callMessage(err))
+		return false, err
+	}
+	for _, im := range ims {
+		if im.State != reconcile.StatePending && im.State != reconcile.StateAvailable {
+			continue
+		}
+		terr := r.c.CreateTags(r.fin, t.Region, []string{im.ID}, map[string]string{plan.ClaimKey(r.p.Name): r.p.Name})
+		r.copyStarted(res, im.ID, terr)
+		return true, terr
+	}
+	return false, nil
 }
 
 // failStatus is the status of a target whose call failed: timed-out when
@@ -605,7 +696,7 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 		return
 	}
 	var ready []update
-	byID := map[string]*plan.Image{}
+	byID := map[string]*reconcile.Image{}
 	for i := range found {
 		byID[found[i].ID] = &found[i]
 	}
@@ -619,7 +710,7 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 			continue
 		}
 		switch im.State {
-		case plan.StateAvailable:
+		case reconcile.StateAvailable:
 			r.mu.Lock()
 			res.status, res.pending, res.msg = report.StatusCopied, false, ""
 			if im.AGFI != "" {
@@ -629,10 +720,10 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 			// Now that it is available, the copy can be shared (AWS
 			// refuses load permissions on pending AFIs). A pending copy
 			// has none yet.
-			if us := plan.Converge(res.ch.Target, res.ch.Source, im, &plan.LoadPermissions{}, r.p.Name); len(us) > 0 {
+			if us := reconcile.Converge(res.ch.Target, res.ch.Source, im, &reconcile.LoadPermissions{}, r.p.Name); len(us) > 0 {
 				ready = append(ready, update{res: res, region: region, id: im.ID, updates: us})
 			}
-		case plan.StateFailed, plan.StateUnavailable:
+		case reconcile.StateFailed, reconcile.StateUnavailable:
 			r.failed(ctx, res, im)
 		}
 	}
@@ -648,31 +739,38 @@ func (r *run) poll(ctx context.Context, region string, rs []*result) {
 	}
 }
 
-// failed handles a copy that ended failed: a transient failure gets a new
-// attempt while retries remain; anything else is final.
-func (r *run) failed(ctx context.Context, res *result, im *plan.Image) {
-	msg := im.Message
-	if msg == "" {
-		msg = "copy is " + im.State
-	}
-	if im.State != plan.StateFailed || !plan.TransientFailure(im.Message) {
+// failed handles a copy that ended failed or unavailable: what follows is
+// reconcile.NextAfterFailure's decision (a new attempt, or final), unless the
+// run was stopped.
+func (r *run) failed(ctx context.Context, res *result, im *reconcile.Image) {
+	if im.State != reconcile.StateFailed {
+		msg := im.Message
+		if msg == "" {
+			msg = "copy is " + im.State
+		}
 		r.set(res, report.StatusFailed, msg)
 		return
 	}
-	if res.attempt > r.o.Retries {
-		r.set(res, report.StatusFailed, fmt.Sprintf("gave up after %d attempts; last copy %s failed: %s", res.attempt, im.ID, msg))
+	r.mu.Lock()
+	res.failures++
+	res.usedUp = append(res.usedUp, im.ID)
+	failures := res.failures
+	r.mu.Unlock()
+	retry, reason := reconcile.NextAfterFailure(failures, r.o.Retries, im.ID, im.Message)
+	switch {
+	case !retry:
+		r.set(res, report.StatusFailed, reason)
 		return
-	}
-	if ctx.Err() != nil {
-		r.set(res, report.StatusFailed, "copy "+im.ID+" failed: "+msg+"; not retried: interrupted")
+	case ctx.Err() != nil:
+		r.set(res, report.StatusFailed, reason+"; not retried: interrupted")
 		return
 	}
 	r.mu.Lock()
 	res.attempt++
-	res.ch.Action = plan.ActionRetry
-	res.ch.Reason = fmt.Sprintf("earlier copy %s failed: %s", im.ID, msg)
+	res.ch.Action = reconcile.ActionRetry
+	res.ch.Reason = reason
 	r.mu.Unlock()
-	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", msg)
+	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", im.Message)
 	_ = r.copyOne(ctx, res)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/internal/atomicfile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -56,7 +57,7 @@ type Run struct {
 // report whose exit status is 0 without --detailed-exitcode (every target
 // in its desired state; for a dry run, nothing unsatisfiable).
 func (r Run) Succeeded() bool {
-	return r.Err == nil && r.Report != nil && r.Report.ExitCode(false) == 0
+	return r.Err == nil && r.Report != nil && !r.Report.Failed()
 }
 
 // CheckPath checks a --metrics-file value.
@@ -89,7 +90,19 @@ func Write(path string, run Run, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := prometheus.WriteToTextfile(path, reg); err != nil {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return fmt.Errorf("write metrics: %w", err)
+	}
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
 	return nil

@@ -145,6 +145,34 @@ func TestWriteSuccessThenFailure(t *testing.T) {
 	}
 }
 
+// TestAdoptedOnly: a run that only adopted a hand-made copy succeeded, and
+// the metrics count the adopted target.
+func TestAdoptedOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "afisync.prom")
+	r := run(report.StatusAdopted)
+	if !r.Succeeded() {
+		t.Error("a run that only adopted did not succeed")
+	}
+	if err := Write(path, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	mfs := parse(t, path)
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"afisync_run_success", map[string]string{"plan": "fleet"}, 1},
+		{LastSuccess, map[string]string{"plan": "fleet"}, float64(t0.Unix() + 90)},
+		{"afisync_targets", map[string]string{"plan": "fleet", "status": "adopted"}, 1},
+		{"afisync_targets", map[string]string{"plan": "fleet", "status": "failed"}, 0},
+	} {
+		if got, found := value(t, mfs, tc.name, tc.labels); !found || got != tc.want {
+			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, found, tc.want)
+		}
+	}
+}
+
 func TestWriteFailureWithoutHistory(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

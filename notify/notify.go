@@ -77,7 +77,7 @@ type On string
 // The --notify-on choices.
 const (
 	OnFailure On = "failure" // a target failed, timed out or was skipped, the run was interrupted or could not start
-	OnChange  On = "change"  // as failure, or something was copied, updated or pruned (or, in a dry run, would be)
+	OnChange  On = "change"  // as failure, or something was copied, updated, adopted or pruned (or, in a dry run, would be)
 	OnAlways  On = "always"  // every run
 )
 
@@ -303,25 +303,13 @@ type Event struct {
 // Failed reports whether the event is a failure: the run could not
 // produce a report, or its report calls for exit status 1.
 func (e Event) Failed() bool {
-	return e.Err != nil || e.Report == nil || e.Report.ExitCode(false) == 1
+	return e.Err != nil || e.Report == nil || e.Report.Failed()
 }
 
-// Changed reports whether something was copied, updated or pruned (or, in
-// a dry run, would be), or the event is a failure.
+// Changed reports whether something was copied, updated, adopted or pruned
+// (or, in a dry run, would be), or the event is a failure.
 func (e Event) Changed() bool {
-	if e.Failed() {
-		return true
-	}
-	for _, t := range e.Report.Targets {
-		switch t.Status {
-		case report.StatusCopied, report.StatusCopying, report.StatusUpdated, report.StatusPruned:
-			return true
-		}
-		if t.Status.Pending() {
-			return true
-		}
-	}
-	return false
+	return e.Failed() || e.Report.Changed()
 }
 
 // Wanted reports whether on asks for a notification of e.
@@ -385,9 +373,9 @@ func SlackText(e Event) string {
 	r := e.Report
 	icon := ":white_check_mark:"
 	switch {
-	case r.ExitCode(false) == 1:
+	case r.Failed():
 		icon = ":x:"
-	case r.ExitCode(true) == 2:
+	case r.Pending():
 		icon = ":large_yellow_circle:"
 	}
 	fmt.Fprintf(&b, "%s *afisync %s of plan %s*", icon, cmd, quote(r.Plan))
@@ -403,6 +391,9 @@ func SlackText(e Event) string {
 	}
 	if r.Interrupted {
 		b.WriteString("; *interrupted*")
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "\n*Error:* %s", slackEscape.Replace(truncate(oneLine(r.Error), maxMessage)))
 	}
 	var bad []report.Target
 	for _, t := range r.Targets {

@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,10 +19,9 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/afisync/afisync/internal/golden"
 	"github.com/afisync/afisync/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var t0 = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 
@@ -225,6 +222,8 @@ func TestWanted(t *testing.T) {
 	inSync := &report.Report{Targets: []report.Target{{Status: report.StatusInSync}}}
 	copied := &report.Report{Targets: []report.Target{{Status: report.StatusCopying}, {Status: report.StatusInSync}}}
 	wouldCopy := &report.Report{DryRun: true, Targets: []report.Target{{Status: report.StatusWouldCopy}}}
+	adopted := &report.Report{Targets: []report.Target{{Status: report.StatusAdopted}, {Status: report.StatusInSync}}}
+	wouldAdopt := &report.Report{DryRun: true, Targets: []report.Target{{Status: report.StatusWouldAdopt}}}
 	failed := sampleReport()
 	interrupted := &report.Report{Interrupted: true}
 	noReport := Event{Err: errors.New("no credentials")}
@@ -236,6 +235,8 @@ func TestWanted(t *testing.T) {
 		{"in sync", Event{Report: inSync}, false, false, true},
 		{"copied", Event{Report: copied}, false, true, true},
 		{"dry run with changes", Event{Report: wouldCopy}, false, true, true},
+		{"adopted only", Event{Report: adopted}, false, true, true},
+		{"dry run that would adopt", Event{Report: wouldAdopt}, false, true, true},
 		{"failed", Event{Report: failed}, true, true, true},
 		{"interrupted", Event{Report: interrupted}, true, true, true},
 		{"no report", noReport, true, true, true},
@@ -274,23 +275,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestSlackPayloadGolden(t *testing.T) {
 	h := &hook{statuses: []int{200}}
 	srv := httptest.NewServer(h)
@@ -307,13 +291,22 @@ func TestSlackPayloadGolden(t *testing.T) {
 	var pretty bytes.Buffer
 	json.Indent(&pretty, h.bodies[0], "", "  ")
 	pretty.WriteByte('\n')
-	golden(t, "slack.golden.json", pretty.Bytes())
+	golden.Check(t, filepath.Join("testdata", "slack.golden.json"), pretty.Bytes())
 
 	noReport, err := Payload(FormatSlack, Event{Command: "sync", Plan: "fpga-fleet", Err: errors.New("get caller identity: no credentials <found>")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "slack-error.golden.json", append(noReport, '\n'))
+	golden.Check(t, filepath.Join("testdata", "slack-error.golden.json"), append(noReport, '\n'))
+
+	// A run that could not start still has a report, with an error.
+	failed := &report.Report{Plan: "fpga-fleet", Error: "no AWS credentials found <in> the chain", StartedAt: t0, FinishedAt: t0}
+	failed.Finish()
+	withError, err := Payload(FormatSlack, Event{Command: "sync", Report: failed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "slack-report-error.golden.json"), append(withError, '\n'))
 }
 
 func TestJSONPayloadWithoutReport(t *testing.T) {

@@ -2,12 +2,13 @@ package plan
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/afisync/afisync/internal/awsid"
 )
 
 // Limits on what a plan may hold. AWS sets the tag limits; the others are
@@ -17,15 +18,19 @@ const (
 	MaxEntries        = 1000        // entries under afis
 	MaxRegions        = 64          // regions in one regions list
 	MaxAccounts       = 100         // account IDs in one share_with list
-	MaxTags           = 50          // tags on one AFI (AWS limit)
 	MaxUserTags       = MaxTags - 2 // tags a plan may ask for: afisync adds TagSource and TagPlan
-	MaxTagKeyLen      = 128         // characters in a tag key (AWS limit)
-	MaxTagValueLen    = 256         // characters in a tag value (AWS limit)
 	MaxNameLen        = 256         // characters in a plan, AFI or selector name
 	MaxDescriptionLen = 256         // characters in an AFI description
 	MinConcurrency    = 1           // smallest settings.concurrency
 	MaxConcurrency    = 256         // largest settings.concurrency
 	MaxRetries        = 20          // largest settings.retries
+)
+
+// AWS's tag limits (package awsid).
+const (
+	MaxTags        = awsid.MaxTags        // tags on one AFI
+	MaxTagKeyLen   = awsid.MaxTagKeyLen   // characters in a tag key
+	MaxTagValueLen = awsid.MaxTagValueLen // characters in a tag value
 )
 
 // MaxTimeout is the largest settings.timeout a plan may set.
@@ -34,32 +39,25 @@ const MaxTimeout = 168 * time.Hour
 // Reserved tag-key prefixes: AWS owns "aws:" and afisync owns "afisync:" (its
 // management tags, TagSource and TagPlan).
 const (
-	reservedAWSPrefix     = "aws:"
+	reservedAWSPrefix     = awsid.ReservedTagPrefix
 	reservedAfisyncPrefix = "afisync:"
 )
 
-var (
-	afiIDRE   = regexp.MustCompile(`^afi-([0-9a-f]{17}|[0-9a-f]{8})$`)
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-)
-
-// ValidAFIID reports whether id has the shape of an AFI ID: "afi-" and 17
-// lower-case hexadecimal digits, or 8 for AFIs created before AWS lengthened
-// its resource IDs.
-func ValidAFIID(id string) bool { return afiIDRE.MatchString(id) }
-
-// ValidAccountID reports whether id is a 12-digit AWS account ID.
-func ValidAccountID(id string) bool { return accountRE.MatchString(id) }
+// ReservedTag reports whether a plan can neither write nor remove a tag key:
+// AWS's own ("aws:…") and afisync's management tags ("afisync:…").
+func ReservedTag(key string) bool {
+	return awsid.ReservedTagKey(key) || strings.HasPrefix(strings.ToLower(key), reservedAfisyncPrefix)
+}
 
 // problem is a message and a hint, before a position is attached.
 type problem struct{ msg, hint string }
 
 // checkAFIID explains what is wrong with a malformed AFI ID.
 func checkAFIID(id string) *problem {
-	if ValidAFIID(id) {
+	if awsid.ValidAFIID(id) {
 		return nil
 	}
-	if lower := strings.ToLower(id); ValidAFIID(lower) {
+	if lower := strings.ToLower(id); awsid.ValidAFIID(lower) {
 		return &problem{fmt.Sprintf("malformed AFI ID %s", quote(id)),
 			fmt.Sprintf("AFI IDs are lower case: %s", quote(lower))}
 	}
@@ -68,13 +66,13 @@ func checkAFIID(id string) *problem {
 			"id takes the regional AFI ID (afi-…) of the source AFI in its source region"}
 	}
 	return &problem{fmt.Sprintf("malformed AFI ID %s", quote(id)),
-		`an AFI ID is "afi-" and 17 hexadecimal digits, like afi-0123456789abcdef0 (or 8 digits for older AFIs)`}
+		`an AFI ID is "afi-" and 17 hexadecimal digits, like afi-0123456789abcdef0`}
 }
 
 // checkRegion explains what is wrong with a region name. Well-formed names
 // pass even when unknown, since AWS keeps adding regions.
 func checkRegion(name string) *problem {
-	if ValidRegion(name) {
+	if awsid.ValidRegion(name) {
 		return nil
 	}
 	if s := suggestRegion(name); s != "" {
@@ -86,7 +84,7 @@ func checkRegion(name string) *problem {
 
 // checkAccount explains what is wrong with an account ID.
 func checkAccount(id string) *problem {
-	if ValidAccountID(id) {
+	if awsid.ValidAccountID(id) {
 		return nil
 	}
 	digits := strings.Map(func(r rune) rune {
@@ -113,7 +111,7 @@ func checkGroup(g string) *problem {
 	switch {
 	case strings.EqualFold(g, GroupAll):
 		hint += "; write it in lower case"
-	case ValidAccountID(g):
+	case awsid.ValidAccountID(g):
 		hint += "; list account IDs under share_with"
 	}
 	return &problem{msg, hint}

@@ -41,6 +41,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // and Load return it (never an empty one) when a plan is invalid.
 type Errors struct {
 	List []*Error
+	// omitted counts the problems past the cap that the last entry of List
+	// only sums up ("N more problems …").
+	omitted int
 }
 
 // Error prints one line per problem, in position order.
@@ -61,8 +64,14 @@ func (e *Errors) Unwrap() []error {
 	return errs
 }
 
-// Len returns the number of problems.
-func (e *Errors) Len() int { return len(e.List) }
+// Len returns the number of problems found. When List was cut short, its
+// last entry sums up the rest, and Len counts those too.
+func (e *Errors) Len() int {
+	if e.omitted > 0 {
+		return len(e.List) - 1 + e.omitted
+	}
+	return len(e.List)
+}
 
 // sortErrors orders errors by position, keeping the order they were found
 // in for the same position, and drops exact duplicates (the same problem

@@ -25,7 +25,7 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	f.Add([]byte("version: 1\nname: a\nafis: [{id: afi-0123abcd, source_region: us-east-1, regions: [eu-west-1]}]\n"))
+	f.Add([]byte("version: 1\nname: a\nafis: [{id: afi-0000000000123abcd, source_region: us-east-1, regions: [eu-west-1]}]\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("{version: 1, name: &n x, afis: [&e {select: {name: *n}, source_region: us-east-1, regions: [us-west-2]}, *e]}"))
 

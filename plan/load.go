@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,14 +61,14 @@ func Parse(file string, data []byte) (*Plan, error) {
 		p = ps.plan(root)
 	}
 	if len(ps.errs) > 0 {
-		list := sortErrors(ps.errs)
-		if len(list) > maxErrors {
-			more := list[maxErrors]
-			more.Msg = fmt.Sprintf("%d more problems from here on are not shown", len(list)-maxErrors)
+		errs := &Errors{List: sortErrors(ps.errs)}
+		if n := len(errs.List); n > maxErrors {
+			more := errs.List[maxErrors]
+			more.Msg = fmt.Sprintf("%d more problems from here on are not shown (%d in all)", n-maxErrors, n)
 			more.Hint, more.Err = "fix the ones above and check the plan again", nil
-			list = list[:maxErrors+1]
+			errs.List, errs.omitted = errs.List[:maxErrors+1], n-maxErrors
 		}
-		return nil, &Errors{List: list}
+		return nil, errs
 	}
 	return p, nil
 }
@@ -108,9 +107,6 @@ func posOf(n *yaml.Node) Pos {
 	}
 	return p
 }
-
-// yamlLineRE pulls the line number out of yaml.v3's syntax errors.
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // document decodes data into a YAML node tree and returns the plan's root
 // node, or nil after recording why there is none.
@@ -162,23 +158,24 @@ func decodeNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 	return dec.Decode(n)
 }
 
-// syntaxError records a YAML syntax error at the line yaml.v3 names.
+// syntaxError records a YAML syntax error at the offending character (see
+// yamlErrorPos), or at the start of the line yaml.v3 names when that cannot
+// be found.
 func (ps *parser) syntaxError(data []byte, err error) {
 	msg := err.Error()
-	pos := Pos{1, 1}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if l, aerr := strconv.Atoi(m[1]); aerr == nil && l >= 1 {
-			pos.Line = l
-		}
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
+	line, text := yamlErrorLine(msg)
+	pos, ok := yamlErrorPos(data, msg)
+	if !ok {
+		pos = Pos{max(line, 1), 1}
 	}
 	hint := "fix the YAML syntax near here (indentation, a missing colon, or an unclosed quote or bracket)"
-	if lineHasTab(data, pos.Line) {
+	switch {
+	case readerErrors[text]:
+		hint = "a plan must be UTF-8 text without control characters; save it as UTF-8"
+	case lineHasTab(data, pos.Line):
 		hint = "YAML indentation must use spaces, not tabs"
 	}
-	ps.atPos(pos, "invalid YAML: "+msg, hint)
+	ps.atPos(pos, "invalid YAML: "+text, hint)
 }
 
 // lineHasTab reports whether the 1-based line of data is indented with a tab.

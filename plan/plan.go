@@ -1,12 +1,16 @@
 // Package plan reads afisync plan files (schema version 1), validates them
-// strictly with file:line:col errors, expands them into desired targets, and
-// computes the pure difference between those targets and what exists in AWS.
+// strictly with file:line:col errors, and expands them into the desired
+// targets. What those targets need, given what exists in AWS, is package
+// reconcile's job.
 //
 // The package does no I/O beyond reading the plan file and makes no AWS call.
 package plan
 
 import (
+	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +24,13 @@ const (
 	TagSource = "afisync:source" // value: <source-region>/<source-afi-id>
 	TagPlan   = "afisync:plan"   // value: the plan's name
 )
+
+// SourceKey names a source AFI as "<region>/<afi-id>": the value of the
+// TagSource management tag, and the key of a source in reconcile.Inventory.
+func SourceKey(region, id string) string { return region + "/" + id }
+
+// GroupAll is the only load-permission group: everyone (public).
+const GroupAll = "all"
 
 // Plan is a loaded, validated plan with defaults merged into every entry.
 type Plan struct {
@@ -84,6 +95,23 @@ type Entry struct {
 type Selector struct {
 	Name string            // glob in path.Match syntax; empty: any name
 	Tags map[string]string // tags the source must carry, all of them; nil: any tags
+}
+
+// String renders a selector the way a plan writes it.
+func (s *Selector) String() string {
+	var parts []string
+	if s.Name != "" {
+		parts = append(parts, fmt.Sprintf("name=%q", s.Name))
+	}
+	keys := make([]string, 0, len(s.Tags))
+	for k := range s.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("tag:%s=%q", k, s.Tags[k]))
+	}
+	return "{" + strings.Join(parts, " ") + "}"
 }
 
 // Pos is a 1-based position in a plan file.

@@ -8,13 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/afisync/afisync/internal/atomicfile"
 	"github.com/afisync/afisync/internal/human"
 )
 
@@ -23,54 +22,131 @@ type Status string
 
 // The statuses a target can end in, in the order summaries list them.
 const (
-	StatusFailed      Status = "failed"       // the copy failed, or an AWS error retries did not cure
-	StatusTimedOut    Status = "timed-out"    // still pending when --timeout passed
-	StatusSkipped     Status = "skipped"      // the source cannot be copied (missing, not owned, not available)
-	StatusCopied      Status = "copied"       // a copy was made (or seen through) and is available
-	StatusCopying     Status = "copying"      // a copy is pending (without --wait, success)
-	StatusUpdated     Status = "updated"      // tags, name, description or sharing were converged
-	StatusAdopted     Status = "adopted"      // a copy made by others now carries afisync's management tags
-	StatusPruned      Status = "pruned"       // a copy no longer in the plan was deleted
-	StatusWouldCopy   Status = "would-copy"   // dry run: sync would copy
-	StatusWouldUpdate Status = "would-update" // dry run: sync would update tags, name, description or sharing
-	StatusWouldAdopt  Status = "would-adopt"  // dry run: sync would adopt a copy made by others
-	StatusWouldPrune  Status = "would-prune"  // dry run: sync --prune would delete
-	StatusInSync      Status = "in-sync"      // nothing to do
+	StatusFailed       Status = "failed"        // the copy failed, or an AWS error retries did not cure
+	StatusTimedOut     Status = "timed-out"     // still pending when --timeout passed
+	StatusSkipped      Status = "skipped"       // the source cannot be copied (missing, not owned, not available)
+	StatusCopied       Status = "copied"        // a copy was made (or seen through) and is available
+	StatusCopying      Status = "copying"       // a copy is pending (without --wait, success)
+	StatusUpdated      Status = "updated"       // tags, name, description or sharing were converged
+	StatusAdopted      Status = "adopted"       // a copy made by others now carries afisync's management tags
+	StatusPruned       Status = "pruned"        // a copy no longer in the plan was deleted
+	StatusReleased     Status = "released"      // this plan's claim on a copy other plans still claim was removed; the copy stays
+	StatusWouldCopy    Status = "would-copy"    // dry run: sync would copy
+	StatusWouldUpdate  Status = "would-update"  // dry run: sync would update tags, name, description or sharing
+	StatusWouldAdopt   Status = "would-adopt"   // dry run: sync would adopt a copy made by others
+	StatusWouldPrune   Status = "would-prune"   // dry run: sync --prune would delete
+	StatusWouldRelease Status = "would-release" // dry run: sync --prune would remove this plan's claim only
+	StatusInSync       Status = "in-sync"       // nothing to do
 )
 
 // Statuses lists every status in summary order.
 var Statuses = []Status{
 	StatusFailed, StatusTimedOut, StatusSkipped, StatusCopied, StatusCopying,
-	StatusUpdated, StatusAdopted, StatusPruned, StatusWouldCopy, StatusWouldUpdate,
-	StatusWouldAdopt, StatusWouldPrune, StatusInSync,
+	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusWouldCopy, StatusWouldUpdate,
+	StatusWouldAdopt, StatusWouldPrune, StatusWouldRelease, StatusInSync,
 }
+
+// Color is the colour a status word is shown in on a terminal; package
+// style turns it into escape codes.
+type Color string
+
+// The colours of the status words.
+const (
+	ColorNone    Color = ""
+	ColorRed     Color = "red"     // the plan is not satisfied
+	ColorMagenta Color = "magenta" // the source cannot be copied
+	ColorGreen   Color = "green"   // a change was made and is available
+	ColorBlue    Color = "blue"    // a copy was deleted
+	ColorCyan    Color = "cyan"    // work in flight in AWS
+	ColorYellow  Color = "yellow"  // a change a sync would make
+	ColorDim     Color = "dim"     // nothing to do
+)
+
+// StatusInfo is what a status means: the one place every consumer (the
+// exit code, notifications, metrics, progress, colour, CI annotations)
+// takes it from.
+type StatusInfo struct {
+	// Terminal: the target will not change without another run (every
+	// status but a copy still pending in AWS).
+	Terminal bool
+	// Change: the run changed the target, or (dry run) would.
+	Change bool
+	// Failure: the plan is not satisfied; the run exits 1.
+	Failure bool
+	// Available: a copy is available in the region as the plan wants it.
+	Available bool
+	// Pending: a dry run's change that a sync would make; with
+	// --detailed-exitcode the run exits 2.
+	Pending bool
+	// Color is the status word's colour on a terminal.
+	Color Color
+}
+
+// statusInfo is the table of statuses; TestStatusTable checks every
+// consumer against it.
+var statusInfo = map[Status]StatusInfo{
+	StatusFailed:       {Terminal: true, Failure: true, Color: ColorRed},
+	StatusTimedOut:     {Terminal: true, Failure: true, Color: ColorRed},
+	StatusSkipped:      {Terminal: true, Failure: true, Color: ColorMagenta},
+	StatusCopied:       {Terminal: true, Change: true, Available: true, Color: ColorGreen},
+	StatusCopying:      {Change: true, Color: ColorCyan},
+	StatusUpdated:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
+	StatusAdopted:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
+	StatusPruned:       {Terminal: true, Change: true, Color: ColorBlue},
+	StatusReleased:     {Terminal: true, Change: true, Color: ColorBlue},
+	StatusWouldCopy:    {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldUpdate:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldAdopt:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldPrune:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldRelease: {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusInSync:       {Terminal: true, Available: true, Color: ColorDim},
+}
+
+// Info returns what s means; an unknown status means nothing (the zero
+// StatusInfo).
+func (s Status) Info() StatusInfo { return statusInfo[s] }
 
 // Bad reports whether the status means the plan is not satisfied.
-func (s Status) Bad() bool {
-	return s == StatusFailed || s == StatusTimedOut || s == StatusSkipped
-}
+func (s Status) Bad() bool { return s.Info().Failure }
 
 // Pending reports whether the status is a change a sync would make (dry run).
-func (s Status) Pending() bool {
-	return s == StatusWouldCopy || s == StatusWouldUpdate || s == StatusWouldAdopt || s == StatusWouldPrune
+func (s Status) Pending() bool { return s.Info().Pending }
+
+// Changed reports whether the run changed the target, or (dry run) would.
+func (s Status) Changed() bool { return s.Info().Change }
+
+// Available reports whether a copy is available in the target's region.
+func (s Status) Available() bool { return s.Info().Available }
+
+// ExitCode is the status's contribution to the run's exit code: 1 for a
+// failure; 2 for a pending change when detailed (--detailed-exitcode) is
+// set; else 0.
+func (s Status) ExitCode(detailed bool) int {
+	switch in := s.Info(); {
+	case in.Failure:
+		return 1
+	case in.Pending && detailed:
+		return 2
+	}
+	return 0
 }
 
 // Report is the outcome of one diff or sync.
 type Report struct {
-	Plan        string         `json:"plan"`
-	Account     string         `json:"account,omitempty"`
-	StartedAt   time.Time      `json:"started_at"`
-	FinishedAt  time.Time      `json:"finished_at"`
-	DryRun      bool           `json:"dry_run"`
-	Simulated   bool           `json:"simulated,omitempty"`
-	Interrupted bool           `json:"interrupted,omitempty"`
+	Plan        string    `json:"plan"`
+	Account     string    `json:"account,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	DryRun      bool      `json:"dry_run"`
+	Simulated   bool      `json:"simulated,omitempty"`
+	Interrupted bool      `json:"interrupted,omitempty"`
 	// Error says why the run could not finish its work: it could not
 	// start (no credentials, an endpoint that cannot be reached, an
 	// invalid plan), or its deadline passed (and what it was waiting for).
-	Error string `json:"error,omitempty"`
-	Summary     map[Status]int `json:"summary"`
-	Targets     []Target       `json:"targets"`
-	Warnings    []string       `json:"warnings,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Summary  map[Status]int `json:"summary"`
+	Targets  []Target       `json:"targets"`
+	Warnings []string       `json:"warnings,omitempty"`
 }
 
 // Target is the result for one source AFI in one destination region.
@@ -111,25 +187,46 @@ func (r *Report) Finish() {
 	}
 }
 
-// ExitCode is the process exit status the report calls for: 1 when a target
-// failed, timed out or was skipped, or the run was interrupted or ended in
-// an error; else 2 when
-// detailed is set and a dry run found pending changes; else 0.
+// Failed reports whether the plan is not satisfied: a target failed, timed
+// out or was skipped, or the run was interrupted or ended in an error.
+func (r *Report) Failed() bool {
+	return r.Interrupted || r.Error != "" || r.any(Status.Bad)
+}
+
+// Changed reports whether the run changed a target (copied, updated,
+// adopted or pruned one, or started a copy) or, in a dry run, would.
+func (r *Report) Changed() bool { return r.any(Status.Changed) }
+
+// Pending reports whether a dry run found changes a sync would make.
+func (r *Report) Pending() bool { return r.any(Status.Pending) }
+
+func (r *Report) any(p func(Status) bool) bool {
+	for _, t := range r.Targets {
+		if p(t.Status) {
+			return true
+		}
+	}
+	return false
+}
+
+// ExitCode is the process exit status the report calls for: 1 when it
+// Failed (a target failed, timed out or was skipped, or the run was
+// interrupted or ended in an error); else 2 when detailed is set and a dry
+// run found pending changes; else 0.
 func (r *Report) ExitCode(detailed bool) int {
-	if r.Interrupted || r.Error != "" {
+	if r.Failed() {
 		return 1
 	}
-	pending := false
+	code := 0
 	for _, t := range r.Targets {
-		if t.Status.Bad() {
+		switch c := t.Status.ExitCode(detailed); {
+		case c == 1:
 			return 1
+		case c > code:
+			code = c
 		}
-		pending = pending || t.Status.Pending()
 	}
-	if detailed && pending {
-		return 2
-	}
-	return 0
+	return code
 }
 
 // SummaryLine is the one-line summary, e.g. "3 copied, 12 in sync, 1 failed".
@@ -173,7 +270,7 @@ func (r *Report) Write(w io.Writer, f Format) error {
 	case FormatMarkdown:
 		return r.writeMarkdown(w)
 	default:
-		return r.writeText(w)
+		return r.WriteText(w, nil)
 	}
 }
 
@@ -230,16 +327,33 @@ func (r *Report) footer() string {
 	return s
 }
 
-func (r *Report) writeText(w io.Writer) error {
+// WriteText renders the report as text (FormatText) with each word of the
+// STATUS column written as paint returns it: style.Palette.Status colours
+// it. The columns are aligned on the plain words, so colour codes do not
+// disturb them. A nil paint writes the words plain.
+func (r *Report) WriteText(w io.Writer, paint func(Status) string) error {
 	var b bytes.Buffer
 	fmt.Fprintln(&b, r.heading())
 	if len(r.Targets) > 0 {
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		var table bytes.Buffer
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SOURCE\tREGION\tSTATUS\tCOPY\tMESSAGE")
 		for _, t := range r.Targets {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, t.Status, dash(t.CopyAFI), note(t))
+			status := string(t.Status)
+			if paint != nil {
+				// tabwriter measures the escaped word and passes it
+				// through with its Escape bytes, which paintEscaped
+				// then replaces.
+				status = "\xff" + status + "\xff" // tabwriter.Escape
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, status, dash(t.CopyAFI), note(t))
 		}
 		tw.Flush()
+		text := table.Bytes()
+		if paint != nil {
+			text = paintEscaped(text, paint)
+		}
+		b.Write(text)
 	}
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wn)
@@ -255,6 +369,26 @@ func (r *Report) writeText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// paintEscaped replaces each segment of text bracketed by tabwriter.Escape
+// bytes with paint of the status it holds.
+func paintEscaped(text []byte, paint func(Status) string) []byte {
+	var out []byte
+	for {
+		i := bytes.IndexByte(text, tabwriter.Escape)
+		if i < 0 {
+			break
+		}
+		j := bytes.IndexByte(text[i+1:], tabwriter.Escape)
+		if j < 0 {
+			break
+		}
+		out = append(out, text[:i]...)
+		out = append(out, paint(Status(text[i+1:i+1+j]))...)
+		text = text[i+1+j+1:]
+	}
+	return append(out, text...)
 }
 
 func mdEscape(s string) string {
@@ -287,27 +421,10 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 }
 
 // WriteFile renders the report into path atomically: a temporary file in the
-// same directory, renamed over path once complete.
+// same directory, renamed over path once complete (package atomicfile).
 func (r *Report) WriteFile(path string, f Format) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := r.Write(tmp, f); err != nil {
-		tmp.Close()
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return r.Write(w, f) }); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }

@@ -3,14 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+	"github.com/afisync/afisync/internal/golden"
+)
 
 func sample() *Report {
 	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
@@ -42,24 +42,8 @@ func TestRender(t *testing.T) {
 			if err := sample().Write(&buf, f); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "report."+string(f)+".golden"), buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", "report."+string(f)+".golden"), buf.Bytes())
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
@@ -117,6 +101,9 @@ func TestExitCode(t *testing.T) {
 		{"skipped", mk(StatusSkipped), false, 1},
 		{"pending, detailed", mk(StatusWouldCopy, StatusInSync), true, 2},
 		{"pending, not detailed", mk(StatusWouldCopy), false, 0},
+		{"adopted only", mk(StatusAdopted), true, 0},
+		{"would adopt only, detailed", mk(StatusWouldAdopt), true, 2},
+		{"would adopt only, not detailed", mk(StatusWouldAdopt), false, 0},
 		{"failure beats pending", mk(StatusWouldCopy, StatusSkipped), true, 1},
 		{"interrupted", &Report{Interrupted: true}, false, 1},
 		{"empty", mk(), true, 0},
@@ -154,5 +141,72 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
 		t.Errorf("report mode = %v, want 0644", fi.Mode().Perm())
+	}
+}
+
+// TestStatusTable checks that the table covers exactly Statuses and that
+// its properties agree with one another.
+func TestStatusTable(t *testing.T) {
+	if len(statusInfo) != len(Statuses) {
+		t.Errorf("the table has %d statuses, Statuses %d", len(statusInfo), len(Statuses))
+	}
+	for _, s := range Statuses {
+		in, ok := statusInfo[s]
+		if !ok {
+			t.Errorf("%s: not in the table", s)
+			continue
+		}
+		if in.Color == ColorNone {
+			t.Errorf("%s: no colour", s)
+		}
+		if in.Failure && (in.Change || in.Available || in.Pending) {
+			t.Errorf("%s: a failure that is also a change, available or pending: %+v", s, in)
+		}
+		if in.Pending && !in.Change {
+			t.Errorf("%s: pending but not a change: %+v", s, in)
+		}
+		if in.Pending && in.Available {
+			t.Errorf("%s: pending and available: %+v", s, in)
+		}
+		if !in.Terminal && s != StatusCopying {
+			t.Errorf("%s: not terminal; only a copy pending in AWS is", s)
+		}
+		wantExit := map[bool]int{true: 1}[in.Failure]
+		if got := s.ExitCode(false); got != wantExit {
+			t.Errorf("%s: ExitCode(false) = %d, want %d", s, got, wantExit)
+		}
+		if in.Pending {
+			wantExit = 2
+		}
+		if got := s.ExitCode(true); got != wantExit {
+			t.Errorf("%s: ExitCode(true) = %d, want %d", s, got, wantExit)
+		}
+	}
+	if in := Status("no-such-status").Info(); in != (StatusInfo{}) {
+		t.Errorf("an unknown status means %+v", in)
+	}
+}
+
+func TestWriteTextPaint(t *testing.T) {
+	var plain, painted bytes.Buffer
+	if err := sample().Write(&plain, FormatText); err != nil {
+		t.Fatal(err)
+	}
+	paint := func(s Status) string { return "<" + string(s) + ">" }
+	if err := sample().WriteText(&painted, paint); err != nil {
+		t.Fatal(err)
+	}
+	// Painting changes the STATUS column's words only: removing the
+	// brackets gives the plain report back, columns aligned as before.
+	if got := strings.NewReplacer("<", "", ">", "").Replace(painted.String()); got != plain.String() {
+		t.Errorf("painted report without paint:\n%s\nplain:\n%s", got, plain.String())
+	}
+	for _, tg := range sample().Targets {
+		if !strings.Contains(painted.String(), "  <"+string(tg.Status)+">  ") {
+			t.Errorf("status %s not painted:\n%s", tg.Status, painted.String())
+		}
+	}
+	if n := strings.Count(painted.String(), "<"); n != len(sample().Targets) {
+		t.Errorf("%d painted words, want %d (the header and messages stay plain):\n%s", n, len(sample().Targets), painted.String())
 	}
 }

@@ -2,7 +2,9 @@
 // every AWS region a YAML plan asks for.
 //
 // The command only wires flags to library calls; every decision lives in the
-// plan, executor and ec2sim packages.
+// library packages: plan (the plan file), reconcile (what each target needs),
+// executor (running it), outcome (the report, notifications, metrics, CI
+// outputs and exit status after a run) and ec2sim.
 package main
 
 import (

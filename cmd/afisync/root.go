@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/afisync/afisync/notify"
 )
 
 // Exit codes, as documented in the README and docs/design.md.
@@ -60,12 +62,22 @@ type cli struct {
 	logLevel    string
 	logFormat   string
 	noColor     bool
+
+	// notify holds the notifier settings no flag sets (retries and their
+	// backoff; zero: notify's defaults). Tests shorten the waits.
+	notify notify.Config
 }
 
 // run executes afisync with args (without the program name) and returns the
 // process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	return (&cli{stdin: stdin, stdout: stdout, stderr: stderr}).run(ctx, args)
+}
+
+// run executes afisync with args on c's streams and settings, and returns
+// the process exit code.
+func (c *cli) run(ctx context.Context, args []string) int {
+	stdin, stdout, stderr := c.stdin, c.stdout, c.stderr
 	root := newRootCmd(c)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -100,7 +112,9 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 2 changes pending (diff --detailed-exitcode); 3 invalid plan or command line.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(), // adds --version
 	}
+	root.SetVersionTemplate("afisync {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.profile, "profile", "", "AWS shared-config profile (default: the standard AWS chain)")
 	pf.StringVar(&c.region, "region", "", "AWS region for calls that need one (default: the standard AWS chain)")
@@ -117,6 +131,7 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 		newSyncCmd(c),
 		newPreflightCmd(c),
 		newSimCmd(c),
+		newManCmd(c),
 	)
 	return root
 }

@@ -19,7 +19,6 @@ import (
 // notification delivered.
 func TestWebhookSecretsNeverPrinted(t *testing.T) {
 	noCI(t)
-	quickNotify(t)
 	sim, endpoint := simEnv(t)
 	good, _ := twoRegionPlan(t, sim)
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/internal/awsid"
 )
 
 // simFlags are the flags of afisync sim.
@@ -48,7 +48,7 @@ func newSimCmd(c *cli) *cobra.Command {
 		Use:   "sim [--listen ADDR] [--state FILE] [--seed FILE] [flags]",
 		Short: "Serve an EC2 endpoint simulator for the FPGA calls",
 		Long: `sim serves ec2sim, an in-memory EC2 endpoint for the Amazon FPGA Image calls
-(Create/Copy/Describe/DeleteFpgaImage, Create/DeleteTags, the FPGA image
+(Create/Copy/Describe/DeleteFpgaImage, Create/Delete/DescribeTags, the FPGA image
 attribute calls, DescribeRegions) and STS GetCallerIdentity. The aws CLI and
 the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url. The Region
 comes from each request's signature and the account from its access key.
@@ -57,9 +57,9 @@ It prints the endpoint it bound and the environment a client needs, then
 serves until interrupted. --env-file also writes that environment, as shell
 export lines, to a file that appears once the simulator listens and is
 removed when it stops: the way to run it in the background of a shell.
---state keeps the world across restarts (saved atomically within a second of
-each change, and on shutdown); --seed preloads AFIs from YAML when there is
-no state yet. GET /_sim/stats returns call counts as JSON; POST
+--state keeps the world across restarts (written at start, then atomically
+within a second of each change, and on shutdown); --seed preloads AFIs from
+YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; POST
 /_sim/clock/advance?by=1h skips simulated time ahead. See docs/simulator.md.`,
 		Example: `  afisync sim
   afisync sim --listen 127.0.0.1:0 --copy-time 30s --seed afis.yaml
@@ -74,7 +74,7 @@ no state yet. GET /_sim/stats returns call counts as JSON; POST
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free port)")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --listen address that is not loopback")
-	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists); save it there within a second of each change and on shutdown")
+	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists, else write it there); save it within a second of each change and on shutdown")
 	fl.StringVar(&f.seedFile, "seed", "", "preload AFIs from this YAML file (ignored when --state FILE exists)")
 	fl.StringVar(&f.envFile, "env-file", "", "write the client environment (export lines) to FILE once listening; removed on exit")
 	fl.DurationVar(&f.copyTime, "copy-time", ec2sim.DefaultCopyTime, "how long a copy stays pending (0s: at once)")
@@ -130,11 +130,11 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	if f.throttleScale <= 0 {
 		errs = append(errs, fmt.Errorf("--throttle-scale %v: must be positive", f.throttleScale))
 	}
-	if !simAccountRe.MatchString(f.defAccount) {
+	if !awsid.ValidAccountID(f.defAccount) {
 		errs = append(errs, fmt.Errorf("--default-account %q: want a 12-digit account ID", f.defAccount))
 	}
 	for k, v := range f.accounts {
-		if k == "" || !simAccountRe.MatchString(v) {
+		if k == "" || !awsid.ValidAccountID(v) {
 			errs = append(errs, fmt.Errorf("--accounts %s=%s: want ACCESS_KEY_ID=12-digit account ID", k, v))
 		}
 	}
@@ -148,7 +148,7 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	}
 	for _, d := range f.deny {
 		acct, actions, ok := strings.Cut(d, "=")
-		if !ok || !simAccountRe.MatchString(acct) || actions == "" {
+		if !ok || !awsid.ValidAccountID(acct) || actions == "" {
 			errs = append(errs, fmt.Errorf("--deny %q: want ACCOUNT=Action[,Action…]", d))
 			continue
 		}
@@ -156,8 +156,6 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	}
 	return o, errors.Join(errs...)
 }
-
-var simAccountRe = regexp.MustCompile(`^[0-9]{12}$`)
 
 // simBackgroundExample is the help's example of a simulator in the
 // background of a shell (TestSimBackgroundExample runs it through bash).
@@ -203,6 +201,14 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	seeded := 0
 	if f.seedFile != "" && !loaded {
 		if seeded, err = loadSimSeed(sim, f.seedFile); err != nil {
+			return withCode(exitInvalid, err)
+		}
+	}
+	if f.stateFile != "" && !loaded {
+		// Write the new (seeded) world at once: autosave only saves
+		// changes made after it starts, and a simulator killed before the
+		// first one must not leave its seed behind.
+		if err := sim.SaveFile(f.stateFile); err != nil {
 			return withCode(exitInvalid, err)
 		}
 	}

@@ -225,7 +225,7 @@ func needAWSCLI(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("aws"); err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skip("aws CLI not installed")
+			t.Skip("optional: aws CLI not found in PATH, so the aws CLI is not tested against afisync sim (README: Testing)")
 		}
 		t.Fatal("aws CLI not installed, and CI is set: CI must install it")
 	}
@@ -421,7 +421,7 @@ func TestSimBackgroundExample(t *testing.T) {
 	needAWSCLI(t)
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("bash not installed")
+		t.Skip("optional: bash not found in PATH, so afisync sim --help's background example is not run (README: Testing)")
 	}
 	dir := t.TempDir()
 	// afisync on PATH is this test binary running main().

@@ -39,9 +39,11 @@ func newSyncCmd(c *cli) *cobra.Command {
 		Long: `sync compares the plan with the AFIs in each region (DescribeFpgaImages),
 copies what is missing (CopyFpgaImage, with a deterministic ClientToken so
 that reruns and concurrent runs never duplicate a copy), tags each copy, and
-prints a report. With --wait it polls until every copy is available, has
-failed, or --timeout passes; copies that fail for a transient reason are
-copied again up to --retries times.
+prints a report. With --wait it polls until every copy is available or has
+failed; copies that fail for a transient reason are copied again up to
+--retries times. --timeout bounds the whole run: when it passes, or on
+SIGINT/SIGTERM, nothing new starts, calls in flight get 5 s, and the report
+is printed (a second signal exits at once, without one).
 
 Exit codes: 0 every target in its desired state (without --wait, copies
 started count); 1 a target failed, timed out or was skipped, or the run was
@@ -56,7 +58,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	addPlanFlags(cmd, f)
 	fl.BoolVar(&f.dryRun, "dry-run", false, "show what would change and make no mutating call")
 	fl.BoolVar(&f.wait, "wait", false, "wait until every copy is available, failed, or --timeout passes")
-	fl.DurationVar(&f.timeout, "timeout", executor.DefaultTimeout, "wall-clock deadline for --wait (overrides settings.timeout)")
+	fl.DurationVar(&f.timeout, "timeout", executor.DefaultTimeout, "wall-clock deadline of the whole run, --wait included (overrides settings.timeout)")
 	fl.IntVar(&f.concurrency, "concurrency", executor.DefaultConcurrency, "copies in flight at once (overrides settings.concurrency)")
 	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
@@ -126,7 +128,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if f.prunePublic && !f.prune {
 		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
 	}
-	un, err := newUnattended(c, &f.unattended, cmd.Name())
+	un, err := newUnattended(c, f, cmd.Name(), format)
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
@@ -135,12 +137,11 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return withCode(exitInvalid, err)
 	}
 	un.logger = logger
-	out := outcome{format: format, reportFile: f.reportFile, detailed: f.detailedExit, dryRun: f.dryRun}
 
 	// From here on, every run ends in a report, even one that cannot start.
 	p, err := loadPlanFlag(ctx, c, f.plan)
 	if err != nil {
-		return un.deliver(ctx, out, un.failedReport("", err), nil, err)
+		return un.startFailure(ctx, "", err)
 	}
 	opts := executor.Resolve(p, ov, executor.Options{
 		Wait:        f.wait,
@@ -153,11 +154,10 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 
 	client, closeClient, err := connect(ctx, c, p, &opts)
 	if err != nil {
-		err = withCode(connectExitCode(err), err)
-		return un.deliver(ctx, out, un.failedReport(p.Name, err), nil, err)
+		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
-	if err := un.startProgress(p.Name, &opts); err != nil {
+	if err := un.startProgress(&opts); err != nil {
 		return withCode(exitInvalid, err)
 	}
 	rep, err := executor.Run(ctx, client, p, opts)
@@ -165,7 +165,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
 	}
-	return un.deliver(ctx, out, rep, client, nil)
+	return un.deliver(ctx, rep, client, nil)
 }
 
 // newLogger builds the stderr logger from --log-level and --log-format.

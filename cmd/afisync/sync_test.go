@@ -49,7 +49,7 @@ func writePlan(t *testing.T, body string) string {
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	code := testCLI(strings.NewReader(""), &out, &errb).run(context.Background(), args)
 	return code, out.String(), errb.String()
 }
 

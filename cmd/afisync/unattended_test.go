@@ -22,16 +22,15 @@ import (
 
 	"github.com/afisync/afisync/ec2sim"
 	"github.com/afisync/afisync/metrics"
+	"github.com/afisync/afisync/notify"
 	"github.com/afisync/afisync/report"
 )
 
-// quickNotify makes notification retries wait a millisecond for the rest
-// of the test.
-func quickNotify(t *testing.T) {
-	t.Helper()
-	old := notifyBase
-	notifyBase.RetryWaitMin, notifyBase.RetryWaitMax = time.Millisecond, time.Millisecond
-	t.Cleanup(func() { notifyBase = old })
+// testCLI is the CLI as the in-process tests run it: notification retries
+// wait a millisecond.
+func testCLI(stdin io.Reader, stdout, stderr io.Writer) *cli {
+	return &cli{stdin: stdin, stdout: stdout, stderr: stderr,
+		notify: notify.Config{RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}}
 }
 
 // noCI keeps the GitHub Actions environment of whoever runs the tests out
@@ -160,7 +159,6 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestSyncNotifies(t *testing.T) {
 	noCI(t)
-	quickNotify(t)
 	sim, url := simEnv(t)
 	good, missing := twoRegionPlan(t, sim)
 
@@ -215,7 +213,6 @@ func TestSyncNotifies(t *testing.T) {
 
 func TestSyncNotifyFailureKeepsReport(t *testing.T) {
 	noCI(t)
-	quickNotify(t)
 	sim, url := simEnv(t)
 	good, _ := twoRegionPlan(t, sim)
 	down := &hook{statuses: []int{500}}
@@ -260,7 +257,6 @@ func TestSyncNotifyFailureKeepsReport(t *testing.T) {
 
 func TestRunErrorIsReported(t *testing.T) {
 	noCI(t)
-	quickNotify(t)
 	sim, url := simEnv(t)
 	good, _ := twoRegionPlan(t, sim)
 	// Credentials the simulator rejects: the run cannot learn its account.
@@ -460,7 +456,6 @@ func TestLiveViewInPTY(t *testing.T) {
 
 func TestReportFileFailureStillNotifies(t *testing.T) {
 	noCI(t)
-	quickNotify(t)
 	sim, url := simEnv(t)
 	good, _ := twoRegionPlan(t, sim)
 	h := &hook{statuses: []int{200}}

@@ -24,7 +24,7 @@ func execAfisync(t *testing.T, stdin io.Reader, args ...string) (code int, stdou
 		stdin = strings.NewReader("")
 	}
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, stdin, &out, &errOut)
+	code = testCLI(stdin, &out, &errOut).run(context.Background(), args)
 	return code, out.String(), errOut.String()
 }
 
@@ -94,7 +94,7 @@ func TestValidateStdin(t *testing.T) {
 		t.Fatalf("exit %d, want %d", code, exitInvalid)
 	}
 	want := `<stdin>:4:5: afis entry 1 has no source region; add source_region: here or under defaults
-<stdin>:4:9: malformed AFI ID "afi-1"; an AFI ID is "afi-" and 17 hexadecimal digits, like afi-0123456789abcdef0 (or 8 digits for older AFIs)
+<stdin>:4:9: malformed AFI ID "afi-1"; an AFI ID is "afi-" and 17 hexadecimal digits, like afi-0123456789abcdef0
 <stdin>:5:15: unknown region "eu-wset-1"; did you mean "eu-west-1"?
 afisync: <stdin> is not a valid plan: 3 problems; nothing was called
 `

@@ -6,7 +6,6 @@ package style
 
 import (
 	"io"
-	"strings"
 
 	"github.com/mattn/go-isatty"
 
@@ -73,62 +72,23 @@ func (p Palette) Dim(s string) string { return p.wrap(dim, s) }
 // Bold renders s bold (headings).
 func (p Palette) Bold(s string) string { return p.wrap(bold, s) }
 
-// statusColors maps each report status to its colour: red for what fails a
-// run, green for what succeeded, yellow/cyan for work in flight or pending.
-var statusColors = map[report.Status]string{
-	report.StatusFailed:      red,
-	report.StatusTimedOut:    red,
-	report.StatusSkipped:     magenta,
-	report.StatusCopied:      green,
-	report.StatusUpdated:     green,
-	report.StatusPruned:      blue,
-	report.StatusCopying:     cyan,
-	report.StatusWouldCopy:   yellow,
-	report.StatusWouldUpdate: yellow,
-	report.StatusWouldPrune:  yellow,
-	report.StatusInSync:      dim,
+// codes are the escape codes of the colours report.StatusInfo names.
+var codes = map[report.Color]string{
+	report.ColorRed:     red,
+	report.ColorMagenta: magenta,
+	report.ColorGreen:   green,
+	report.ColorBlue:    blue,
+	report.ColorCyan:    cyan,
+	report.ColorYellow:  yellow,
+	report.ColorDim:     dim,
 }
 
-// Status renders a status word in its colour.
+// Status renders a status word in its colour (report.Status.Info().Color).
+// It is the paint of report.(*Report).WriteText.
 func (p Palette) Status(s report.Status) string {
-	code, ok := statusColors[s]
+	code, ok := codes[s.Info().Color]
 	if !ok {
 		return string(s)
 	}
 	return p.wrap(code, string(s))
-}
-
-// ColorReport colours the STATUS column of a text report (the output of
-// rep.Write with report.FormatText) and returns the result; with the
-// palette off, or when text does not have the expected table, it returns
-// text unchanged. Only the status word itself is coloured, so the columns
-// stay aligned on screen.
-func ColorReport(text string, rep *report.Report, p Palette) string {
-	if !p.On || len(rep.Targets) == 0 {
-		return text
-	}
-	lines := strings.Split(text, "\n")
-	header := -1
-	for i, l := range lines {
-		if strings.HasPrefix(l, "SOURCE") {
-			header = i
-			break
-		}
-	}
-	if header < 0 {
-		return text
-	}
-	col := strings.Index(lines[header], "STATUS")
-	if col < 0 || header+len(rep.Targets) >= len(lines) {
-		return text
-	}
-	for i, t := range rep.Targets {
-		l := lines[header+1+i]
-		word := string(t.Status)
-		if len(l) < col+len(word) || l[col:col+len(word)] != word {
-			continue
-		}
-		lines[header+1+i] = l[:col] + p.Status(t.Status) + l[col+len(word):]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -33,6 +33,7 @@ var Operations = []string{
 	"DescribeFpgaImageAttribute",
 	"DescribeFpgaImages",
 	"DescribeRegions",
+	"DescribeTags",
 	"ModifyFpgaImageAttribute",
 	"ResetFpgaImageAttribute",
 }

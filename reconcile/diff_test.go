@@ -1,8 +1,10 @@
-package plan
+package reconcile
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/afisync/afisync/plan"
 )
 
 const (
@@ -18,11 +20,11 @@ func srcImage() Image {
 
 func tagged(id, state, msg string) Image {
 	return Image{ID: id, Region: "us-west-2", OwnerID: acct, State: state, Message: msg, Name: "nic",
-		Tags: map[string]string{TagSource: "us-east-1/" + src, TagPlan: "p"}}
+		Tags: map[string]string{plan.TagSource: "us-east-1/" + src, plan.ClaimKey("p"): "p"}}
 }
 
 func TestDiff(t *testing.T) {
-	target := Target{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"}
+	target := plan.Target{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"}
 	transient := "INTERNAL_ERROR: try again"
 	tests := []struct {
 		name        string
@@ -48,9 +50,9 @@ func TestDiff(t *testing.T) {
 		{name: "failed INVALID_STATE is not retried", retries: 3, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, "INVALID_STATE: Source image is not in a suitable state to allow copying.")}},
 			wantAction: ActionFail, wantAttempt: 1, wantReason: "INVALID_STATE"},
 		{name: "retries exhausted", retries: 1, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient), tagged("afi-2", StateFailed, transient)}},
-			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 failed copies"},
+			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 attempts; last copy afi-2 failed: " + transient},
 		{name: "found by AGFI is adopted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable, Name: "nic"}}},
-			wantAction: ActionAdopt, wantAttempt: 0, wantCopy: "afi-9", wantReason: "adopt afi-9 (same AGFI, not made by afisync): + tag afisync:plan=p, + tag afisync:source=us-east-1/" + src},
+			wantAction: ActionAdopt, wantAttempt: 0, wantCopy: "afi-9", wantReason: "adopt afi-9 (same AGFI, not made by afisync): + tag afisync:plan:p=p, + tag afisync:source=us-east-1/" + src},
 		{name: "pending copy by AGFI is not counted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", Region: "us-west-2", OwnerID: acct, State: StatePending}}},
 			wantAction: ActionCopy, wantAttempt: 1},
 		{name: "source missing", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {}},
@@ -70,7 +72,7 @@ func TestDiff(t *testing.T) {
 			for r, ims := range tc.owned {
 				inv.Owned[r] = ims
 			}
-			res := Diff([]Target{target}, inv, DiffOptions{Retries: tc.retries, PlanName: "p"})
+			res := Diff([]plan.Target{target}, inv, DiffOptions{Retries: tc.retries, PlanName: "p"})
 			if len(res.Changes) != 1 {
 				t.Fatalf("got %d changes, want 1", len(res.Changes))
 			}
@@ -101,13 +103,13 @@ func TestDiffSelectors(t *testing.T) {
 			{ID: "afi-b", Name: "release-2026.11-dma", State: StateAvailable, Tags: map[string]string{"release": "2026.11"}},
 			{ID: "afi-c", Name: "release-2026.11-old", State: StateAvailable, Tags: map[string]string{"release": "2026.10"}},
 			{ID: "afi-d", Name: "release-2026.11-wip", State: StatePending, Tags: map[string]string{"release": "2026.11"}},
-			{ID: "afi-e", Name: "release-2026.11-nic", State: StateAvailable, Tags: map[string]string{"release": "2026.11", TagSource: "us-west-2/afi-x"}},
+			{ID: "afi-e", Name: "release-2026.11-nic", State: StateAvailable, Tags: map[string]string{"release": "2026.11", plan.TagSource: "us-west-2/afi-x"}},
 		},
 		"eu-west-1": nil,
 	}
-	sel := &Selector{Name: "release-2026.11-*", Tags: map[string]string{"release": "2026.11"}}
-	none := &Selector{Name: "nothing-*"}
-	targets := []Target{
+	sel := &plan.Selector{Name: "release-2026.11-*", Tags: map[string]string{"release": "2026.11"}}
+	none := &plan.Selector{Name: "nothing-*"}
+	targets := []plan.Target{
 		{SourceRegion: "us-east-1", SourceAFI: "afi-b", Region: "eu-west-1", Name: "explicit"},
 		{SourceRegion: "us-east-1", Selector: sel, Region: "eu-west-1"},
 		{SourceRegion: "us-east-1", Selector: none, Region: "eu-west-1"},
@@ -155,22 +157,41 @@ func TestClientToken(t *testing.T) {
 	}
 }
 
-func TestTransientFailure(t *testing.T) {
-	for msg, want := range map[string]bool{
-		"NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image.": false,
-		"INVALID_STATE: Source image is not in a suitable state to allow copying.":                    false,
-		"INTERNAL_ERROR: An internal error occurred while copying the image. Retry the request.":      true,
-		"": true,
-	} {
-		if got := TransientFailure(msg); got != want {
-			t.Errorf("TransientFailure(%q) = %v, want %v", msg, got, want)
-		}
+func TestNextAfterFailure(t *testing.T) {
+	const (
+		notFound     = "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."
+		invalidState = "INVALID_STATE: Source image is not in a suitable state to allow copying."
+		internal     = "INTERNAL_ERROR: An internal error occurred while copying the image. Retry the request."
+	)
+	tests := []struct {
+		name             string
+		attempt, retries int
+		message          string
+		wantRetry        bool
+		wantReason       string
+	}{
+		{"transient, retries left", 1, 3, internal, true, "copy afi-1 failed: " + internal},
+		{"transient, last retry", 3, 3, internal, true, "copy afi-1 failed: " + internal},
+		{"transient, retries spent", 4, 3, internal, false, "gave up after 4 attempts; last copy afi-1 failed: " + internal},
+		{"transient, never retry", 1, 0, internal, false, "gave up after 1 attempt; last copy afi-1 failed: " + internal},
+		{"no message is transient", 1, 3, "", true, "copy afi-1 failed"},
+		{"NOT_FOUND is final", 1, 3, notFound, false, "copy afi-1 failed: " + notFound},
+		{"INVALID_STATE is final", 1, 3, invalidState, false, "copy afi-1 failed: " + invalidState},
+		{"prefix only at the start", 1, 3, "INTERNAL_ERROR: NOT_FOUND: x", true, "copy afi-1 failed: INTERNAL_ERROR: NOT_FOUND: x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			retry, reason := NextAfterFailure(tc.attempt, tc.retries, "afi-1", tc.message)
+			if retry != tc.wantRetry || reason != tc.wantReason {
+				t.Errorf("NextAfterFailure(%d, %d, %q) = %v, %q; want %v, %q", tc.attempt, tc.retries, tc.message, retry, reason, tc.wantRetry, tc.wantReason)
+			}
+		})
 	}
 }
 
 func TestDiffConverge(t *testing.T) {
 	copyOf := func(tags map[string]string, public bool) Image {
-		all := map[string]string{TagSource: "us-east-1/" + src, TagPlan: "p"}
+		all := map[string]string{plan.TagSource: "us-east-1/" + src, plan.ClaimKey("p"): "p"}
 		for k, v := range tags {
 			all[k] = v
 		}
@@ -178,32 +199,32 @@ func TestDiffConverge(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		target    Target
+		target    plan.Target
 		copy      Image
 		perms     *LoadPermissions
 		want      string // Updates.String(); "" = in sync
 		wantPerms bool   // Diff asks for the copy's load permissions
 	}{
-		{name: "in sync", target: Target{Tags: map[string]string{"team": "fpga"}}, copy: copyOf(map[string]string{"team": "fpga", "extra": "kept"}, false)},
+		{name: "in sync", target: plan.Target{Tags: map[string]string{"team": "fpga"}}, copy: copyOf(map[string]string{"team": "fpga", "extra": "kept"}, false)},
 		{name: "tag added and changed, foreign tag kept",
-			target: Target{Tags: map[string]string{"team": "fpga", "env": "prod"}},
+			target: plan.Target{Tags: map[string]string{"team": "fpga", "env": "prod"}},
 			copy:   copyOf(map[string]string{"env": "dev", "owner": "alice"}, false),
 			want:   "~ tag env=dev→prod, + tag team=fpga"},
-		{name: "source tags copied", target: Target{CopySourceTags: true}, copy: copyOf(nil, false), want: "+ tag team=fpga"},
+		{name: "source tags copied", target: plan.Target{CopySourceTags: true}, copy: copyOf(nil, false), want: "+ tag team=fpga"},
 		{name: "exclusive tags remove foreign ones but never aws: or afisync:",
-			target: Target{Tags: map[string]string{"team": "fpga"}, ExclusiveTags: true},
+			target: plan.Target{Tags: map[string]string{"team": "fpga"}, ExclusiveTags: true},
 			copy:   copyOf(map[string]string{"team": "fpga", "owner": "alice", "aws:cloudformation:stack": "x"}, false),
 			want:   "- tag owner"},
-		{name: "name and description from the plan", target: Target{Name: "nic-v3", Description: "NIC"}, copy: copyOf(nil, false),
+		{name: "name and description from the plan", target: plan.Target{Name: "nic-v3", Description: "NIC"}, copy: copyOf(nil, false),
 			want: `~ name "nic"→"nic-v3", ~ description ""→"NIC"`},
-		{name: "plan name wins over source name", target: Target{Name: "nic"}, copy: copyOf(nil, false)},
-		{name: "share with accounts: unknown permissions are asked for", target: Target{ShareWith: []string{other}}, copy: copyOf(nil, false), wantPerms: true},
-		{name: "share with accounts", target: Target{ShareWith: []string{other, acct}}, copy: copyOf(nil, false),
+		{name: "plan name wins over source name", target: plan.Target{Name: "nic"}, copy: copyOf(nil, false)},
+		{name: "share with accounts: unknown permissions are asked for", target: plan.Target{ShareWith: []string{other}}, copy: copyOf(nil, false), wantPerms: true},
+		{name: "share with accounts", target: plan.Target{ShareWith: []string{other, acct}}, copy: copyOf(nil, false),
 			perms: &LoadPermissions{Users: []string{acct, "999988887777"}}, want: "+ share " + other},
-		{name: "exclusive sharing", target: Target{ShareWith: []string{other}, ExclusiveSharing: true}, copy: copyOf(nil, true),
-			perms: &LoadPermissions{Users: []string{"999988887777"}, Groups: []string{GroupAll}}, want: "- share all, + share " + other + ", - share 999988887777"},
-		{name: "public only when written", target: Target{ShareWithGroups: []string{GroupAll}}, copy: copyOf(nil, false), want: "+ share all"},
-		{name: "public copy left public without exclusive_sharing", target: Target{}, copy: copyOf(nil, true)},
+		{name: "exclusive sharing", target: plan.Target{ShareWith: []string{other}, ExclusiveSharing: true}, copy: copyOf(nil, true),
+			perms: &LoadPermissions{Users: []string{"999988887777"}, Groups: []string{plan.GroupAll}}, want: "- share all, + share " + other + ", - share 999988887777"},
+		{name: "public only when written", target: plan.Target{ShareWithGroups: []string{plan.GroupAll}}, copy: copyOf(nil, false), want: "+ share all"},
+		{name: "public copy left public without exclusive_sharing", target: plan.Target{}, copy: copyOf(nil, true)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,7 +234,7 @@ func TestDiffConverge(t *testing.T) {
 			if tc.perms != nil {
 				inv.LoadPermissions = map[string]*LoadPermissions{"us-west-2/afi-1": tc.perms}
 			}
-			res := Diff([]Target{tg}, inv, DiffOptions{PlanName: "p"})
+			res := Diff([]plan.Target{tg}, inv, DiffOptions{PlanName: "p"})
 			c := res.Changes[0]
 			if got := c.Updates.String(); got != tc.want {
 				t.Errorf("updates = %q, want %q", got, tc.want)
@@ -234,7 +255,7 @@ func TestDiffConverge(t *testing.T) {
 
 func TestDiffPrunes(t *testing.T) {
 	mine := func(id, region, source, state string) Image {
-		return Image{ID: id, Region: region, OwnerID: acct, State: state, Tags: map[string]string{TagSource: source, TagPlan: "p"}}
+		return Image{ID: id, Region: region, OwnerID: acct, State: state, Tags: map[string]string{plan.TagSource: source, plan.ClaimKey("p"): "p"}}
 	}
 	owned := map[string][]Image{
 		"us-east-1": {srcImage(),
@@ -244,12 +265,12 @@ func TestDiffPrunes(t *testing.T) {
 			mine("afi-1", "us-west-2", "us-east-1/"+src, StateAvailable),
 			mine("afi-2", "us-west-2", "us-east-1/"+src, StateFailed), // failed, target satisfied
 			mine("afi-3", "us-west-2", "us-east-1/afi-0ffffffffffffffff", StateAvailable),
-			{ID: "afi-4", Region: "us-west-2", State: StateAvailable, Tags: map[string]string{TagSource: "us-east-1/afi-0ffffffffffffffff", TagPlan: "other-plan"}},
+			{ID: "afi-4", Region: "us-west-2", State: StateAvailable, Tags: map[string]string{plan.TagSource: "us-east-1/afi-0ffffffffffffffff", plan.ClaimKey("other-plan"): "other-plan"}},
 			{ID: "afi-5", Region: "us-west-2", State: StateAvailable}, // untagged
 		},
 		"eu-west-1": {mine("afi-6", "eu-west-1", "us-east-1/"+src, StatePending)}, // region dropped from the plan
 	}
-	targets := []Target{
+	targets := []plan.Target{
 		{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"},
 		{SourceRegion: "us-east-1", SourceAFI: "afi-0000000000000000a", Region: "us-west-2"},
 	}
@@ -269,8 +290,8 @@ func TestDiffPrunes(t *testing.T) {
 
 func TestDiffUnlistedRegions(t *testing.T) {
 	owned := map[string][]Image{"us-east-1": {srcImage()}}
-	sel := &Selector{Name: "nic*"}
-	targets := []Target{
+	sel := &plan.Selector{Name: "nic*"}
+	targets := []plan.Target{
 		{SourceRegion: "us-east-1", SourceAFI: src, Region: "us-west-2"},
 		{SourceRegion: "us-east-1", SourceAFI: src, Region: "eu-west-1"},
 		{SourceRegion: "eu-central-1", Selector: sel, Region: "eu-west-1"},

@@ -1,14 +1,13 @@
-package plan
+package reconcile
 
 import (
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
-)
 
-// GroupAll is the only load-permission group: everyone (public).
-const GroupAll = "all"
+	"github.com/afisync/afisync/plan"
+)
 
 // LoadPermissions are the accounts and groups an AFI is shared with
 // (DescribeFpgaImageAttribute loadPermission).
@@ -73,33 +72,22 @@ func (us Updates) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// Of returns the updates of one kind.
-func (us Updates) Of(k UpdateKind) Updates {
-	var out Updates
-	for _, u := range us {
-		if u.Kind == k {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
-// NeedsLoadPermissions reports whether converging a target's sharing needs
+// needsLoadPermissions reports whether converging a target's sharing needs
 // the copy's current load permissions (DescribeFpgaImageAttribute): when it
 // shares with accounts, or removes permissions the plan does not list.
 // Public sharing alone can be judged from DescribeFpgaImages' public flag.
-func NeedsLoadPermissions(t Target) bool {
+func needsLoadPermissions(t plan.Target) bool {
 	return len(t.ShareWith) > 0 || t.ExclusiveSharing
 }
 
 // DesiredTags are the tags a copy of t must carry: the source's own tags
 // (when copy_source_tags; never aws: or afisync: ones), then the plan's,
 // then the management tags, later ones winning.
-func DesiredTags(t Target, src *Image, planName string) map[string]string {
+func DesiredTags(t plan.Target, src *Image, planName string) map[string]string {
 	tags := map[string]string{}
 	if t.CopySourceTags && src != nil {
 		for k, v := range src.Tags {
-			if !reservedTag(k) {
+			if !plan.ReservedTag(k) {
 				tags[k] = v
 			}
 		}
@@ -107,16 +95,9 @@ func DesiredTags(t Target, src *Image, planName string) map[string]string {
 	for k, v := range t.Tags {
 		tags[k] = v
 	}
-	tags[TagSource] = SourceKey(t.SourceRegion, t.SourceAFI)
-	tags[TagPlan] = planName
+	tags[plan.TagSource] = plan.SourceKey(t.SourceRegion, t.SourceAFI)
+	tags[plan.ClaimKey(planName)] = planName
 	return tags
-}
-
-// reservedTag reports tag keys a plan can neither copy nor remove: AWS's own
-// and afisync's management tags.
-func reservedTag(k string) bool {
-	lk := strings.ToLower(k)
-	return strings.HasPrefix(lk, "aws:") || strings.HasPrefix(lk, "afisync:")
 }
 
 // Converge lists the attribute changes that bring an available copy in line
@@ -125,17 +106,39 @@ func reservedTag(k string) bool {
 // up (then only public sharing, which DescribeFpgaImages shows, is judged).
 // Changes are additive unless the target says exclusive_tags or
 // exclusive_sharing. The result is sorted for stable output.
-func Converge(t Target, src, cp *Image, perms *LoadPermissions, planName string) Updates {
+//
+// A copy that other plans claim too is shared: Converge then only adds —
+// this plan's claim, tags the copy lacks, load permissions — and sets a
+// tag, the name or the description only while it still has the value the
+// copy got from its source. It leaves what another plan has set, and
+// anything exclusive mode would remove; ConvergeShared says what it left.
+// So the first plan to converge a shared copy sets its attributes, and no
+// two plans ever undo each other.
+func Converge(t plan.Target, src, cp *Image, perms *LoadPermissions, planName string) Updates {
+	us, _ := ConvergeShared(t, src, cp, perms, planName)
+	return us
+}
+
+// ConvergeShared is Converge that also returns, for a copy other plans
+// claim, the changes it did not make and why ("tag env=prod kept (this plan:
+// test): also claimed by plan team-a").
+func ConvergeShared(t plan.Target, src, cp *Image, perms *LoadPermissions, planName string) (Updates, []string) {
 	var us Updates
+	others := plan.OtherClaims(cp.Tags, planName)
 	want := DesiredTags(t, src, planName)
 	for _, k := range sortedKeys(want) {
 		if old, ok := cp.Tags[k]; !ok || old != want[k] {
 			us = append(us, Update{Kind: UpdateTag, Key: k, Value: want[k], Old: old})
 		}
 	}
+	if cp.Tags[plan.TagPlan] == planName {
+		// A claim written before claims had keys of their own: the
+		// claim above replaces it.
+		us = append(us, Update{Kind: UpdateUntag, Key: plan.TagPlan, Old: planName})
+	}
 	if t.ExclusiveTags {
 		for _, k := range sortedKeys(cp.Tags) {
-			if _, ok := want[k]; !ok && !reservedTag(k) {
+			if _, ok := want[k]; !ok && !plan.ReservedTag(k) {
 				us = append(us, Update{Kind: UpdateUntag, Key: k, Old: cp.Tags[k]})
 			}
 		}
@@ -147,21 +150,91 @@ func Converge(t Target, src, cp *Image, perms *LoadPermissions, planName string)
 		us = append(us, Update{Kind: UpdateDescription, Value: d, Old: cp.Description})
 	}
 	us = append(us, convergeSharing(t, cp, perms)...)
-	return us
+	if len(others) == 0 {
+		return us, nil
+	}
+	var keep Updates
+	var left []string
+	for _, u := range us {
+		if u.additive() || u.unset(src) {
+			keep = append(keep, u)
+		} else {
+			left = append(left, u.kept())
+		}
+	}
+	if len(left) > 0 {
+		left = []string{fmt.Sprintf("%s: the copy is also claimed by plan %s", strings.Join(left, ", "), strings.Join(quoteAll(others), ", plan "))}
+	}
+	return keep, left
 }
 
-func convergeSharing(t Target, cp *Image, perms *LoadPermissions) Updates {
+// additive reports whether an update only adds to a copy: safe on a copy
+// that other plans claim too.
+func (u Update) additive() bool {
+	switch u.Kind {
+	case UpdateShare:
+		return true
+	case UpdateTag:
+		return u.Old == "" || plan.IsClaimKey(u.Key)
+	case UpdateUntag:
+		return u.Key == plan.TagPlan // our own legacy claim
+	}
+	return false
+}
+
+// unset reports whether an update changes a value nobody chose: the one
+// the copy got from its source (or none). The first plan to converge a
+// shared copy sets it; later plans then find it chosen and leave it.
+func (u Update) unset(src *Image) bool {
+	if src == nil {
+		return u.Old == ""
+	}
+	switch u.Kind {
+	case UpdateTag:
+		return u.Old == src.Tags[u.Key]
+	case UpdateName:
+		return u.Old == "" || u.Old == src.Name
+	case UpdateDescription:
+		return u.Old == "" || u.Old == src.Description
+	}
+	return false
+}
+
+// kept describes an update left undone on a shared copy.
+func (u Update) kept() string {
+	switch u.Kind {
+	case UpdateTag:
+		return fmt.Sprintf("tag %s=%s kept (this plan: %s)", u.Key, u.Old, u.Value)
+	case UpdateUntag:
+		return fmt.Sprintf("tag %s kept (exclusive_tags)", u.Key)
+	case UpdateUnshare:
+		return fmt.Sprintf("share %s kept (exclusive_sharing)", u.Key)
+	case UpdateName, UpdateDescription:
+		return fmt.Sprintf("%s %q kept (this plan: %q)", u.Kind, u.Old, u.Value)
+	}
+	return u.String() + " not made"
+}
+
+func quoteAll(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
+}
+
+func convergeSharing(t plan.Target, cp *Image, perms *LoadPermissions) Updates {
 	var us Updates
 	public := cp.Public
 	if perms != nil {
-		public = public || slices.Contains(perms.Groups, GroupAll)
+		public = public || slices.Contains(perms.Groups, plan.GroupAll)
 	}
-	wantPublic := slices.Contains(t.ShareWithGroups, GroupAll)
+	wantPublic := slices.Contains(t.ShareWithGroups, plan.GroupAll)
 	if wantPublic && !public {
-		us = append(us, Update{Kind: UpdateShare, Key: GroupAll, Group: true})
+		us = append(us, Update{Kind: UpdateShare, Key: plan.GroupAll, Group: true})
 	}
 	if !wantPublic && public && t.ExclusiveSharing {
-		us = append(us, Update{Kind: UpdateUnshare, Key: GroupAll, Group: true})
+		us = append(us, Update{Kind: UpdateUnshare, Key: plan.GroupAll, Group: true})
 	}
 	if perms == nil {
 		return us
@@ -179,12 +252,6 @@ func convergeSharing(t Target, cp *Image, perms *LoadPermissions) Updates {
 		}
 	}
 	return us
-}
-
-// InitialSharing is what a brand-new copy (shared with no one) needs once it
-// is available.
-func InitialSharing(t Target) Updates {
-	return convergeSharing(t, &Image{}, &LoadPermissions{})
 }
 
 func srcField(src *Image, f func(*Image) string) string {
