@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/internal/atomicfile"
 	"github.com/afisync/afisync/internal/awsid"
 )
 
@@ -238,7 +238,10 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	fmt.Fprintf(&env, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
 	b.WriteString(env.String())
 	if f.envFile != "" {
-		if err := writeFileAtomic(f.envFile, env.String()); err != nil {
+		if err := atomicfile.Write(f.envFile, 0o644, func(w io.Writer) error {
+			_, err := io.WriteString(w, env.String())
+			return err
+		}); err != nil {
 			ln.Close()
 			return withCode(exitFailed, fmt.Errorf("sim: --env-file: %w", err))
 		}
@@ -279,28 +282,6 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 		return withCode(exitFailed, fmt.Errorf("sim: %w", err))
 	}
 	return nil
-}
-
-// writeFileAtomic writes text to path through a temporary file in the same
-// directory, renamed over path once complete: a reader never sees part of
-// it.
-func writeFileAtomic(path, text string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(text)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // simShutdownGrace is how long an interrupted `afisync sim` lets calls in
