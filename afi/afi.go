@@ -55,6 +55,10 @@ type Config struct {
 	// included (0: DefaultAttemptTimeout). An attempt that takes longer is
 	// abandoned and retried like a connection error.
 	AttemptTimeout time.Duration
+	// HTTPClient sends the requests (nil: the SDK's default client). Tests
+	// pass one that hands each request to an in-process ec2sim, so that a
+	// run needs no socket and can run on a fake clock.
+	HTTPClient aws.HTTPClient
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt. EC2 answers the FPGA calls
@@ -143,6 +147,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		if err := checkRegion(cfg.Region, "the region from AWS_REGION or the profile"); err != nil {
 			return nil, err
 		}
+	}
+	if c.HTTPClient != nil {
+		// Set after loading: a CA bundle in the configuration
+		// (AWS_CA_BUNDLE) needs the SDK's own client to load into, and an
+		// in-process client has no TLS to use it for.
+		cfg.HTTPClient = c.HTTPClient
 	}
 	limits := c.Limits
 	if limits == nil {
