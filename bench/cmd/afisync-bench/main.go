@@ -53,7 +53,7 @@ func main() {
 func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults bool, match *regexp.Regexp, kill bool) error {
 	args := []string{"go", "run", "./bench/cmd/afisync-bench"}
 	for _, a := range os.Args[1:] {
-		if a == "" || strings.ContainsAny(a, " '\"") {
+		if a == "" || strings.ContainsAny(a, " '\"|*?()&;<>$") {
 			a = strconv.Quote(a)
 		}
 		args = append(args, a)
