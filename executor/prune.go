@@ -101,7 +101,7 @@ func (r *run) pruneOne(ctx context.Context, p *reconcile.Prune) (report.Status, 
 	}
 	switch err := r.deleteCopy(ctx, cp); {
 	case errors.Is(err, errMadePublic):
-		return report.StatusWouldPrune, p.Reason + "; made public since the inventory, so " + publicKept, nil
+		return report.StatusWouldPrune, p.Reason + "; made public since the inventory: left in place (use --prune-public)", nil
 	case err != nil:
 		return "", "", err
 	}
