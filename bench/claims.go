@@ -49,7 +49,7 @@ func (s scaled) sync(ctx context.Context, p *plan.Plan, o executor.Options) (*re
 	o = executor.Resolve(p, executor.Overrides{}, o)
 	o.Timeout = s.d(o.Timeout)
 	o.PollInterval = s.d(executor.DefaultPollInterval)
-	o.PollMax = s.d(executor.DefaultPollMax)
+	o.RateScale = s.scale
 	o.StopGrace = s.d(executor.DefaultStopGrace)
 	rep, err := executor.Run(ctx, cl, p, o)
 	if err != nil {
