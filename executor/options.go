@@ -49,6 +49,7 @@ type Options struct {
 	FailFast    bool          // cancel everything on the first failure
 	Prune       bool          // delete this plan's copies that the plan no longer lists
 	PrunePublic bool          // with Prune, also delete public copies
+	Refresh     bool          // read every shared copy's load permissions, trusting no sharing digest
 
 	// RateScale multiplies the EC2 request rates polling budgets for (0:
 	// 1): benchmarks that run the simulator's buckets faster than real

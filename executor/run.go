@@ -241,7 +241,7 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 	if err != nil {
 		return err
 	}
-	dopt := reconcile.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune}
+	dopt := reconcile.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune, Refresh: r.o.Refresh}
 	d := reconcile.Diff(targets, inv, dopt)
 	permErrs := map[string]string{}
 	if len(d.NeedPermissions) > 0 {

@@ -25,6 +25,7 @@ type syncFlags struct {
 	failFast     bool
 	prune        bool
 	prunePublic  bool
+	refresh      bool
 	output       string
 	reportFile   string
 	detailedExit bool
@@ -62,7 +63,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.IntVar(&f.concurrency, "concurrency", executor.DefaultConcurrency, "copies in flight at once (overrides settings.concurrency)")
 	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
-	fl.BoolVar(&f.prune, "prune", false, "delete copies tagged with this plan's name whose source and region the plan no longer lists")
+	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
 	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
 	return cmd
 }
@@ -93,6 +94,7 @@ or command line.`,
 func addPlanFlags(cmd *cobra.Command, f *syncFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.plan, "plan", "", "plan file (YAML); - reads standard input")
+	fl.BoolVar(&f.refresh, "refresh", false, "read every shared copy's load permissions, trusting no afisync:sharing digest (catches grants made by hand)")
 	fl.StringVarP(&f.output, "output", "o", string(report.FormatText), "report format: text, json or markdown")
 	fl.StringVar(&f.reportFile, "report", "", "also write the report to this file (atomically), in the same format")
 	fl.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when a dry run finds changes to make")
@@ -149,6 +151,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		FailFast:    f.failFast,
 		Prune:       f.prune,
 		PrunePublic: f.prunePublic,
+		Refresh:     f.refresh,
 		Logger:      logger,
 	})
 
