@@ -95,13 +95,14 @@ var topKeys = []key[doc]{
 	{name: "version", typ: "integer", required: "add version: 1 at the top of the file",
 		value: valueOf(func(d *doc) *int { return &d.Version }, (*parser).version, intNode)},
 	{name: "name", typ: "string", note: "the plan's name", required: "add name: <plan name>; afisync tags every copy with it",
-		value: valueOf(func(d *doc) *string { return &d.Name }, (*parser).planName, strNode)},
+		value: valueOf(func(d *doc) *string { return &d.Name }, text(MaxTagValueLen, "give the plan a name; afisync tags every copy with it",
+			"the name becomes the value of the "+TagPlan+" tag"), strNode)},
 	{name: "defaults", typ: "mapping",
-		value: value[doc]{read: (*parser).defaults, node: defaultsNode, zero: func(*doc) bool { return false }}},
+		value: value[doc]{read: (*parser).defaults, node: defaultsNode, zero: shownAlways[doc]}},
 	{name: "settings", typ: "mapping",
 		value: valueOf(func(d *doc) *Settings { return &d.Settings }, (*parser).settings, settingsNode)},
 	{name: "afis", typ: "list of entries", required: "add afis: with a list of entries, each with id: afi-… or select: {name: …}",
-		value: value[doc]{read: (*parser).afis, node: afisNode, zero: func(*doc) bool { return false }}},
+		value: value[doc]{read: (*parser).afis, node: afisNode, zero: shownAlways[doc]}},
 }
 
 // settingsKeys are the executor knobs; a flag of sync overrides each.
@@ -148,9 +149,10 @@ var entryKeys = []key[entryDraft]{
 	{name: "exclusive_sharing", typ: "boolean", inherited: true,
 		value: valueOf(func(x *entryDraft) *bool { return &x.ExclusiveSharing }, (*parser).boolean, boolNode)},
 	{name: "name", typ: "string", note: "the copies' name",
-		value: valueOf(func(x *entryDraft) *string { return &x.Name }, copyText(MaxNameLen), strNode)},
+		value: valueOf(func(x *entryDraft) *string { return &x.Name }, text(MaxNameLen, "remove the key to keep the source AFI's name", ""), strNode)},
 	{name: "description", typ: "string",
-		value: valueOf(func(x *entryDraft) *string { return &x.Description }, copyText(MaxDescriptionLen), strNode)},
+		value: valueOf(func(x *entryDraft) *string { return &x.Description },
+			text(MaxDescriptionLen, "remove the key to keep the source AFI's description", ""), strNode)},
 }
 
 // selectKeys are the keys of an entry's select.
@@ -221,6 +223,9 @@ func homes() ([]string, map[string]string) {
 	}
 	return all, home
 }
+
+// shownAlways is the zero of a key validate --print always writes.
+func shownAlways[T any](*T) bool { return false }
 
 // isEmpty reports whether a value is unset: zero, or an empty list or map.
 func isEmpty(v any) bool {

@@ -250,38 +250,23 @@ func (ps *parser) version(f field, what string) (int, bool) {
 	return v, true
 }
 
-// planName reads the plan's name, which becomes the value of the TagPlan
-// tag on every copy.
-func (ps *parser) planName(f field, what string) (string, bool) {
-	s, ok := ps.str(f, what)
-	switch {
-	case !ok:
-		return "", false
-	case s == "":
-		ps.at(resolve(f.val), what+" is empty", "give the plan a name; afisync tags every copy with it")
-		return "", false
-	}
-	if p := checkText(what, s, MaxTagValueLen); p != nil {
-		p.hint += "; the name becomes the value of the " + TagPlan + " tag"
-		ps.problem(resolve(f.val), p)
-		return "", false
-	}
-	return s, true
-}
-
-// copyText reads the name or the description the copies get: at most max
-// printable characters. Leaving the key out keeps the source AFI's.
-func copyText(max int) func(ps *parser, f field, what string) (string, bool) {
+// text reads a name or a description: at most max printable characters,
+// not empty (emptyHint says what to do instead). limitHint, if set, is added
+// to the hint of a value AWS would refuse.
+func text(max int, emptyHint, limitHint string) func(ps *parser, f field, what string) (string, bool) {
 	return func(ps *parser, f field, what string) (string, bool) {
 		s, ok := ps.str(f, what)
 		switch {
 		case !ok:
 			return "", false
 		case s == "":
-			ps.at(resolve(f.val), what+" is empty", "remove the key to keep the source AFI's "+what)
+			ps.at(resolve(f.val), what+" is empty", emptyHint)
 			return "", false
 		}
 		if p := checkText(what, s, max); p != nil {
+			if limitHint != "" {
+				p.hint += "; " + limitHint
+			}
 			ps.problem(resolve(f.val), p)
 			return "", false
 		}
