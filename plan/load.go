@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -235,73 +234,4 @@ func kindName(n *yaml.Node) string {
 		return "a scalar"
 	}
 	return "an alias"
-}
-
-// field is one key: value pair of a mapping.
-type field struct{ key, val *yaml.Node }
-
-// fields checks that n is a mapping whose keys are all known, unique plain
-// words, and returns its pairs by key. where names the mapping in messages.
-func (ps *parser) fields(n *yaml.Node, where string, known []string) map[string]field {
-	n = resolve(n)
-	if n.Kind != yaml.MappingNode {
-		ps.at(n, fmt.Sprintf("%s must be a mapping (key: value lines), got %s", where, kindName(n)), "")
-		return nil
-	}
-	out := make(map[string]field, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), n.Content[i+1]
-		if !ps.plainKey(k, where) {
-			continue
-		}
-		if prev, dup := out[k.Value]; dup {
-			ps.at(k, fmt.Sprintf("duplicate key %s in %s", quote(k.Value), where),
-				fmt.Sprintf("it is already set at line %d; YAML would keep only one, so remove the other", prev.key.Line))
-			continue
-		}
-		if !contains(known, k.Value) {
-			ps.at(k, fmt.Sprintf("unknown key %s in %s", quote(k.Value), where), keyHint(k.Value, known))
-			continue
-		}
-		out[k.Value] = field{k, v}
-	}
-	return out
-}
-
-// plainKey reports whether a mapping key is a plain scalar, recording a
-// problem if not.
-func (ps *parser) plainKey(k *yaml.Node, where string) bool {
-	switch {
-	case k.Kind != yaml.ScalarNode:
-		ps.at(k, fmt.Sprintf("keys in %s must be plain words, got %s", where, kindName(k)), "")
-		return false
-	case k.Tag == "!!merge":
-		ps.at(k, "YAML merge keys (<<) are not supported in a plan",
-			"write the keys out, or put shared values under defaults")
-		return false
-	}
-	return true
-}
-
-// keyHint suggests what an unknown key should have been.
-func keyHint(key string, known []string) string {
-	if s := closest(key, known, 2); s != "" {
-		return fmt.Sprintf("did you mean %q?", s)
-	}
-	if home, ok := keyHome[key]; ok {
-		return fmt.Sprintf("%q belongs %s", key, home)
-	}
-	if s := closest(key, allKeys, 2); s != "" {
-		return fmt.Sprintf("did you mean %q? it belongs %s", s, keyHome[s])
-	}
-	return "valid keys here: " + strings.Join(known, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
