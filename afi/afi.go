@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
+	"github.com/afisync/afisync/plan"
 	"github.com/afisync/afisync/reconcile"
 )
 
@@ -72,6 +73,7 @@ const DefaultMaxBackoff = 20 * time.Second
 
 // Client makes afisync's AWS calls. It is safe for concurrent use.
 type Client struct {
+	backoff        func(attempt int, err error) time.Duration
 	attemptTimeout time.Duration
 	profile        string
 	cfg            aws.Config
@@ -150,6 +152,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		scale = 1
 	}
 	cl := &Client{
+		backoff:        c.Backoff,
 		attemptTimeout: attemptTimeout,
 		profile:        c.Profile,
 		cfg:            cfg,
@@ -220,6 +223,24 @@ func (c *Client) ListOwned(ctx context.Context, region string) ([]reconcile.Imag
 	return out, nil
 }
 
+// ListBySource returns the caller's AFIs in region that carry the
+// afisync:source tag value sourceKey: the copies of one source, whatever
+// plan made them, pending and failed ones included.
+func (c *Client) ListBySource(ctx context.Context, region, sourceKey string) ([]reconcile.Image, error) {
+	out, err := c.ec2For(region).DescribeFpgaImages(ctx, &ec2.DescribeFpgaImagesInput{
+		Owners:  []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("tag:" + plan.TagSource), Values: []string{sourceKey}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the copies of %s in %s: %w", sourceKey, region, err)
+	}
+	ims := make([]reconcile.Image, 0, len(out.FpgaImages))
+	for i := range out.FpgaImages {
+		ims = append(ims, toImage(region, &out.FpgaImages[i]))
+	}
+	return ims, nil
+}
+
 // maxIDsPerDescribe bounds how many IDs one DescribeFpgaImages names.
 const maxIDsPerDescribe = 200
 
@@ -251,11 +272,11 @@ func (c *Client) Describe(ctx context.Context, region string, ids []string) (fou
 }
 
 // notFoundID returns the requested ID that an InvalidFpgaImageID.NotFound
-// error names ("Image ID 'afi-…' not found"), or "" if err is another error
+// (or .Malformed) error names ("Image ID 'afi-…' not found"), or "" if err is another error
 // or names none of ids.
 func notFoundID(err error, ids []string) string {
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidFpgaImageID.NotFound" {
+	if !errors.As(err, &ae) || (ae.ErrorCode() != "InvalidFpgaImageID.NotFound" && ae.ErrorCode() != "InvalidFpgaImageID.Malformed") {
 		return ""
 	}
 	msg := ae.ErrorMessage()
@@ -346,6 +367,7 @@ func toImage(region string, f *ec2types.FpgaImage) reconcile.Image {
 		Name:        aws.ToString(f.Name),
 		Description: aws.ToString(f.Description),
 		Public:      aws.ToBool(f.Public),
+		CreateTime:  aws.ToTime(f.CreateTime),
 	}
 	if f.State != nil {
 		im.State = string(f.State.Code)

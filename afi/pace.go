@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -86,9 +87,28 @@ var DefaultLimits = map[string]Limit{
 }
 
 // middleware returns the stack additions every client of this Client gets:
-// a per-attempt pacer and a per-attempt counter.
+// throttled calls retried until the context ends, a per-attempt pacer and
+// a per-attempt counter.
 func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 	return []func(*middleware.Stack) error{
+		func(s *middleware.Stack) error {
+			// Before Retry: when every attempt the SDK made was
+			// throttled, wait and let it try again. Throttling is EC2
+			// saying "slower" (other processes share the account's
+			// buckets), never "no": only the run's deadline ends it.
+			return s.Finalize.Insert(middleware.FinalizeMiddlewareFunc("afisync.RetryThrottled",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					for round := 1; ; round++ {
+						out, md, err := next.HandleFinalize(ctx, in)
+						if err == nil || !isThrottle(err) || ctx.Err() != nil {
+							return out, md, err
+						}
+						if werr := sleepCtx(ctx, c.throttleBackoff(round, err)); werr != nil {
+							return out, md, err
+						}
+					}
+				}), "Retry", middleware.Before)
+		},
 		func(s *middleware.Stack) error {
 			// After Retry and before Signing: every attempt, retries
 			// included, waits for its token, and is signed after the wait.
@@ -131,6 +151,7 @@ func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 					out, md, err := next.HandleDeserialize(ctx, in)
 					done()
 					c.stats.record(region, call.Action, err)
+					c.adapt(region, call.Action, isThrottle(err))
 					if err != nil {
 						c.stats.mu.Lock()
 						c.stats.last = &FailedAttempt{call, err}
@@ -139,6 +160,60 @@ func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 					return out, md, err
 				}), middleware.Before)
 		},
+	}
+}
+
+// isThrottle reports whether err is EC2 (or the SDK) saying "slower".
+func isThrottle(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae smithy.APIError
+	return throttles.IsErrorThrottle(err).Bool() || (errors.As(err, &ae) && ae.ErrorCode() == "RequestLimitExceeded")
+}
+
+// throttleBackoff is the wait before another round of attempts after a
+// round that was throttled throughout: Config.Backoff when set, else
+// 1 s doubling to DefaultMaxBackoff, with jitter.
+func (c *Client) throttleBackoff(round int, err error) time.Duration {
+	if c.backoff != nil {
+		return c.backoff(round, err)
+	}
+	d := min(time.Second<<min(round-1, 5), DefaultMaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// adapt moves a region and action's pacing after each attempt: a throttled
+// one halves the rate (down to a tenth of the configured one), each other
+// one gives back a fiftieth of it. Several processes, or other tools,
+// sharing an account's buckets thus settle below them together instead of
+// each assuming it has them to itself.
+func (c *Client) adapt(region, action string, throttled bool) {
+	l := c.limiterFor(region, action)
+	if l == nil {
+		return
+	}
+	base := rate.Limit(c.limits[action].Rate * c.scale)
+	cur := l.Limit()
+	switch {
+	case throttled:
+		l.SetLimit(max(cur/2, base/10))
+	case cur < base:
+		l.SetLimit(min(cur+base/50, base))
 	}
 }
 

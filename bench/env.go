@@ -212,7 +212,7 @@ func (e *Env) Check(reps ...*report.Report) Invariants {
 				inv.Lost++
 			case len(ims) > 1:
 				inv.Duplicates++
-			case ims[0].Tags[plan.TagSource] == plan.SourceKey(SourceRegion, s) && ims[0].Tags[plan.TagPlan] == PlanName:
+			case ims[0].Tags[plan.TagSource] == plan.SourceKey(SourceRegion, s) && plan.HasClaim(ims[0].Tags, PlanName):
 				inv.Converged++
 				if ims[0].State == ec2sim.StateAvailable {
 					inv.Available++

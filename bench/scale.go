@@ -54,8 +54,8 @@ func NewScaleWorld(afis, regions int, copied bool) (*ScaleWorld, error) {
 					Name:    src.Name,
 					Tags: map[string]string{
 						"team": "fpga", "release": "2026.11", "env": "bench",
-						plan.TagSource: plan.SourceKey(SourceRegion, src.ID),
-						plan.TagPlan:   PlanName,
+						plan.TagSource:          plan.SourceKey(SourceRegion, src.ID),
+						plan.ClaimKey(PlanName): PlanName,
 					},
 				}
 			}

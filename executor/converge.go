@@ -192,7 +192,9 @@ func canonical(m map[string]string) string {
 func (r *run) updateAll(ctx context.Context) {
 	var us []update
 	for _, res := range r.results {
-		if res.ch.Action == reconcile.ActionUpdate || res.ch.Action == reconcile.ActionAdopt {
+		switch a := res.ch.Action; {
+		case a == reconcile.ActionUpdate || a == reconcile.ActionAdopt,
+			a == reconcile.ActionWait && len(res.ch.Updates) > 0: // claiming another plan's copy in flight
 			us = append(us, update{res: res, region: res.ch.Copy.Region, id: res.ch.Copy.ID, updates: res.ch.Updates})
 		}
 	}
@@ -203,14 +205,24 @@ func (r *run) updateAll(ctx context.Context) {
 	errs := r.apply(ctx, us)
 	for _, u := range us {
 		if err := errs[u.res]; err != nil {
-			r.set(u.res, report.StatusFailed, "update "+u.id+" ("+u.updates.String()+"): "+apiMessage(err))
+			r.set(u.res, report.StatusFailed, "update "+u.id+" ("+u.updates.String()+"): "+r.callMessage(err))
+			continue
+		}
+		if u.res.ch.Action == reconcile.ActionWait {
+			r.mu.Lock()
+			u.res.msg = u.res.ch.Reason + "; claimed (" + u.updates.String() + ")"
+			r.mu.Unlock()
 			continue
 		}
 		s := report.StatusUpdated
 		if u.res.ch.Action == reconcile.ActionAdopt {
 			s = report.StatusAdopted
 		}
-		r.set(u.res, s, u.updates.String())
+		msg := u.updates.String()
+		if len(u.res.ch.Kept) > 0 {
+			msg += "; " + strings.Join(u.res.ch.Kept, "; ")
+		}
+		r.set(u.res, s, msg)
 	}
 	r.progress(PhaseCopying)
 }

@@ -186,7 +186,7 @@ func TestAdoptionAndNames(t *testing.T) {
 		t.Errorf("last progress after adoption = %+v", last)
 	}
 	im, _ := w.sim.Image(hand.ID)
-	if im.Tags[plan.TagSource] != "us-east-1/"+srcs[0] || im.Tags[plan.TagPlan] != "adopt" || im.Tags["owner"] != "bob" || im.Name != "nic-v3" {
+	if im.Tags[plan.TagSource] != "us-east-1/"+srcs[0] || im.Tags[plan.ClaimKey("adopt")] != "adopt" || im.Tags["owner"] != "bob" || im.Name != "nic-v3" {
 		t.Errorf("adopted copy: %+v", im)
 	}
 	rep = w.run(context.Background(), p, executor.Options{})
@@ -244,11 +244,11 @@ afis:
 	// Things prune must never touch.
 	src0, _ := w.sim.Image(srcs[0])
 	untagged, _ := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", AGFI: src0.AGFI})
-	otherPlan, _ := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[1], plan.TagPlan: "other"}})
-	otherAcct, _ := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", Account: acctA, Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[1], plan.TagPlan: "fleet"}})
+	otherPlan, _ := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[1], plan.ClaimKey("other"): "other"}})
+	otherAcct, _ := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", Account: acctA, Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[1], plan.ClaimKey("fleet"): "fleet"}})
 	// A failed copy of ours next to an available one: garbage.
 	failed, _ := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", State: ec2sim.StateFailed, Message: ec2sim.TransientCopyFailure,
-		Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[0], plan.TagPlan: "fleet"}})
+		Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[0], plan.ClaimKey("fleet"): "fleet"}})
 	keep := []string{srcs[0], srcs[1], srcs[2], untagged.ID, otherPlan.ID, otherAcct.ID}
 
 	// v2 keeps only srcs[0], and only in us-west-2.

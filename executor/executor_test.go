@@ -204,7 +204,7 @@ func TestSyncCopiesMissingThenNothing(t *testing.T) {
 	}
 	// Tags: management + plan defaults + source tags.
 	for _, c := range w.copies(srcs[1], "eu-west-1") {
-		want := map[string]string{"afisync:source": "us-east-1/" + srcs[1], "afisync:plan": "test-plan", "env": "test", "team": "fpga"}
+		want := map[string]string{"afisync:source": "us-east-1/" + srcs[1], "afisync:plan:test-plan": "test-plan", "env": "test", "team": "fpga"}
 		for k, v := range want {
 			if c.Tags[k] != v {
 				t.Errorf("copy %s tag %s = %q, want %q (tags %v)", c.ID, k, c.Tags[k], v, c.Tags)
@@ -366,7 +366,7 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	srcs := w.seed("us-east-1", 1)
 	// An earlier copy of ours failed with NOT_FOUND.
 	if _, err := w.sim.AddImage(ec2sim.Image{Region: "us-west-2", State: ec2sim.StateFailed, Message: ec2sim.MsgNotFound,
-		Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[0], plan.TagPlan: "test-plan"}}); err != nil {
+		Tags: map[string]string{plan.TagSource: "us-east-1/" + srcs[0], plan.ClaimKey("test-plan"): "test-plan"}}); err != nil {
 		t.Fatal(err)
 	}
 	rep := w.run(context.Background(), mkPlan(t, srcs, []string{"us-west-2"}, ""), executor.Options{Wait: true, Retries: 3})

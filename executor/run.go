@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,13 @@ type result struct {
 	copyID  string
 	agfi    string
 	attempt int
+	// failures counts this target's copies known to have failed: what
+	// reconcile.NextAfterFailure bounds (attempt can be higher: tokens
+	// whose copies were deleted are stepped over).
+	failures int
+	// usedUp lists copies a ClientToken must not lead back to: this
+	// target's failed copies.
+	usedUp []string
 	// pending is set while a copy of this target is pending in AWS.
 	pending bool
 	// prune is set on results that stand for a copy to delete.
@@ -334,11 +342,16 @@ func (r *run) describeForeign(ctx context.Context, inv *reconcile.Inventory, tar
 	for region, ids := range foreign {
 		g.Go(func() error {
 			found, missing, err := r.c.Describe(ctx, region, ids)
-			if err != nil {
-				return err
-			}
 			mu.Lock()
 			defer mu.Unlock()
+			if err != nil {
+				// These sources' targets are skipped with AWS's words;
+				// every other target goes on.
+				for _, id := range ids {
+					inv.Foreign[plan.SourceKey(region, id)] = reconcile.SourceInfo{Err: r.callMessage(err)}
+				}
+				return nil
+			}
 			for i := range found {
 				inv.Foreign[plan.SourceKey(region, found[i].ID)] = reconcile.SourceInfo{Image: &found[i]}
 			}
@@ -362,7 +375,7 @@ func countImages(m map[string][]reconcile.Image) int {
 // initial turns a planned change into the target's starting result; for a
 // dry run that is also its final one.
 func (r *run) initial(ch reconcile.Change) *result {
-	res := &result{ch: ch, attempt: ch.Attempt, msg: ch.Reason}
+	res := &result{ch: ch, attempt: ch.Attempt, msg: ch.Reason, failures: len(ch.Failed), usedUp: ch.Failed}
 	if ch.Source != nil {
 		res.agfi = ch.Source.AGFI
 	}
@@ -374,6 +387,9 @@ func (r *run) initial(ch reconcile.Change) *result {
 		res.status, res.msg = report.StatusInSync, ""
 		if ch.Copy != nil && ch.Copy.Tags[plan.TagSource] == "" {
 			res.msg = "found by AGFI; not tagged by afisync"
+		}
+		if len(ch.Kept) > 0 {
+			res.msg = strings.Join(ch.Kept, "; ")
 		}
 	case reconcile.ActionWait:
 		res.status, res.pending = report.StatusCopying, true
@@ -464,36 +480,69 @@ func (r *run) notStarted(ctx, gctx context.Context, res *result) bool {
 	return false
 }
 
-// maxStaleTokens bounds how often copyOne moves to the next attempt because
-// a ClientToken led to a copy that has since been deleted.
-const maxStaleTokens = 5
+// maxUsedUpTokens bounds how many used-up ClientTokens copyOne steps over
+// in one run: tokens whose copy was deleted since (by --prune or by hand),
+// whose copy failed, or that were used with other parameters. Each costs a
+// CopyFpgaImage call; a rerun goes on from where this one stopped.
+const maxUsedUpTokens = 100
+
+// mismatchWait is how long copyOne waits, after IdempotentParameterMismatch,
+// for the run that used the token to tag its copy.
+const mismatchWait = 10 * time.Second
 
 // copyOne makes one copy and tags it. Once started, the copy call and the
 // tagging may finish after the run is stopped, within Options.StopGrace, so
 // that a copy just made is tagged; a call cut short is safe, as a rerun
 // repeats it with the same ClientToken and gets the same copy back.
+//
+// The CopyFpgaImage request carries only the source, the destination and
+// the ClientToken, never a name or description: every plan, run and edit
+// then sends the same request for a given attempt, so a token cannot be
+// turned against its own target (IdempotentParameterMismatch). The copy's
+// name and description are converged once it is available. The argument
+// for "no duplicates, no jam" is docs/copies.md.
 func (r *run) copyOne(ctx context.Context, res *result) error {
 	t := res.ch.Target
 	tags := reconcile.DesiredTags(t, res.ch.Source, r.p.Name)
-	for stale := 0; ; stale++ {
+	for used := 0; ; used++ {
+		if used == maxUsedUpTokens {
+			err := fmt.Errorf("stepped over %d used-up ClientTokens (copies deleted since, failed, or made with other parameters); a rerun goes on from attempt %d", used, res.attempt)
+			r.set(res, report.StatusFailed, err.Error())
+			return err
+		}
 		token := reconcile.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
 		id, err := r.c.Copy(r.fin, afi.CopyInput{
 			SourceRegion: t.SourceRegion,
 			SourceAFI:    t.SourceAFI,
 			Region:       t.Region,
-			Name:         t.Name,
-			Description:  t.Description,
 			ClientToken:  token,
 		})
+		if afi.ErrorCode(err) == "IdempotentParameterMismatch" {
+			// The token was used with other parameters: by an afisync
+			// that still named copies in the copy call, or another tool.
+			// If that copy is live, it is this target's: claim it.
+			if found, ferr := r.claimInFlight(ctx, res, tags); found || ferr != nil {
+				return ferr
+			}
+			r.log.Info("ClientToken used with other parameters; trying the next attempt", "attempt", res.attempt)
+			res.attempt++
+			continue
+		}
 		if err != nil {
 			r.set(res, r.failStatus(), r.callMessage(err))
 			return err
+		}
+		if slices.Contains(res.usedUp, id) {
+			// This attempt's copy failed before: the next one makes a
+			// new copy.
+			res.attempt++
+			continue
 		}
 		r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
 		tctx, cancel := context.WithTimeout(r.fin, tagTimeout)
 		terr := r.c.CreateTags(tctx, t.Region, []string{id}, tags)
 		cancel()
-		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" && stale < maxStaleTokens {
+		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" {
 			// EC2 remembered this attempt's token, but the copy it made
 			// was deleted since (by hand, or by --prune): the next
 			// attempt's token makes a new copy.
@@ -501,20 +550,55 @@ func (r *run) copyOne(ctx context.Context, res *result) error {
 			res.attempt++
 			continue
 		}
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		res.copyID, res.pending = id, true
-		res.status, res.msg = report.StatusCopying, ""
-		if res.ch.Action == reconcile.ActionRetry {
-			res.msg = "retry: " + res.ch.Reason
-		}
-		if terr != nil {
-			res.status, res.pending = report.StatusFailed, false
-			res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
-			return terr
-		}
-		return nil
+		r.copyStarted(res, id, terr)
+		return terr
 	}
+}
+
+// copyStarted records a copy just made (and tagged, unless terr).
+func (r *run) copyStarted(res *result, id string, terr error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.copyID, res.pending = id, true
+	res.status, res.msg = report.StatusCopying, ""
+	if res.ch.Action == reconcile.ActionRetry {
+		res.msg = "retry: " + res.ch.Reason
+		if !r.o.Wait {
+			// Without --wait the run does not see this attempt end: the
+			// failure it found is the target's state.
+			res.status, res.pending = report.StatusFailed, false
+			res.msg = fmt.Sprintf("%s; attempt %d started as %s (a rerun, or --wait, follows it)", res.ch.Reason, res.attempt, id)
+		}
+	}
+	if terr != nil {
+		res.status, res.pending = report.StatusFailed, false
+		res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
+	}
+}
+
+// claimInFlight looks, after a short wait, for a live copy of res's target
+// that another run is making, and claims it. found is false when there is
+// none: the token's copy is gone, and the next attempt may copy.
+func (r *run) claimInFlight(ctx context.Context, res *result, tags map[string]string) (found bool, err error) {
+	t := res.ch.Target
+	if err := r.o.Clock.Sleep(ctx, mismatchWait); err != nil {
+		r.set(res, r.failStatus(), r.callMessage(err))
+		return false, err
+	}
+	ims, err := r.c.ListBySource(ctx, t.Region, plan.SourceKey(t.SourceRegion, t.SourceAFI))
+	if err != nil {
+		r.set(res, report.StatusFailed, r.callMessage(err))
+		return false, err
+	}
+	for _, im := range ims {
+		if im.State != reconcile.StatePending && im.State != reconcile.StateAvailable {
+			continue
+		}
+		terr := r.c.CreateTags(r.fin, t.Region, []string{im.ID}, map[string]string{plan.ClaimKey(r.p.Name): r.p.Name})
+		r.copyStarted(res, im.ID, terr)
+		return true, terr
+	}
+	return false, nil
 }
 
 // failStatus is the status of a target whose call failed: timed-out when
@@ -667,7 +751,12 @@ func (r *run) failed(ctx context.Context, res *result, im *reconcile.Image) {
 		r.set(res, report.StatusFailed, msg)
 		return
 	}
-	retry, reason := reconcile.NextAfterFailure(res.attempt, r.o.Retries, im.ID, im.Message)
+	r.mu.Lock()
+	res.failures++
+	res.usedUp = append(res.usedUp, im.ID)
+	failures := res.failures
+	r.mu.Unlock()
+	retry, reason := reconcile.NextAfterFailure(failures, r.o.Retries, im.ID, im.Message)
 	switch {
 	case !retry:
 		r.set(res, report.StatusFailed, reason)

@@ -96,7 +96,7 @@ func DesiredTags(t plan.Target, src *Image, planName string) map[string]string {
 		tags[k] = v
 	}
 	tags[plan.TagSource] = plan.SourceKey(t.SourceRegion, t.SourceAFI)
-	tags[plan.TagPlan] = planName
+	tags[plan.ClaimKey(planName)] = planName
 	return tags
 }
 
@@ -106,13 +106,35 @@ func DesiredTags(t plan.Target, src *Image, planName string) map[string]string {
 // up (then only public sharing, which DescribeFpgaImages shows, is judged).
 // Changes are additive unless the target says exclusive_tags or
 // exclusive_sharing. The result is sorted for stable output.
+//
+// A copy that other plans claim too is shared: Converge then only adds —
+// this plan's claim, tags the copy lacks, load permissions — and sets a
+// tag, the name or the description only while it still has the value the
+// copy got from its source. It leaves what another plan has set, and
+// anything exclusive mode would remove; ConvergeShared says what it left.
+// So the first plan to converge a shared copy sets its attributes, and no
+// two plans ever undo each other.
 func Converge(t plan.Target, src, cp *Image, perms *LoadPermissions, planName string) Updates {
+	us, _ := ConvergeShared(t, src, cp, perms, planName)
+	return us
+}
+
+// ConvergeShared is Converge that also returns, for a copy other plans
+// claim, the changes it did not make and why ("tag env=prod kept (this plan:
+// test): also claimed by plan team-a").
+func ConvergeShared(t plan.Target, src, cp *Image, perms *LoadPermissions, planName string) (Updates, []string) {
 	var us Updates
+	others := plan.OtherClaims(cp.Tags, planName)
 	want := DesiredTags(t, src, planName)
 	for _, k := range sortedKeys(want) {
 		if old, ok := cp.Tags[k]; !ok || old != want[k] {
 			us = append(us, Update{Kind: UpdateTag, Key: k, Value: want[k], Old: old})
 		}
+	}
+	if cp.Tags[plan.TagPlan] == planName {
+		// A claim written before claims had keys of their own: the
+		// claim above replaces it.
+		us = append(us, Update{Kind: UpdateUntag, Key: plan.TagPlan, Old: planName})
 	}
 	if t.ExclusiveTags {
 		for _, k := range sortedKeys(cp.Tags) {
@@ -128,7 +150,77 @@ func Converge(t plan.Target, src, cp *Image, perms *LoadPermissions, planName st
 		us = append(us, Update{Kind: UpdateDescription, Value: d, Old: cp.Description})
 	}
 	us = append(us, convergeSharing(t, cp, perms)...)
-	return us
+	if len(others) == 0 {
+		return us, nil
+	}
+	var keep Updates
+	var left []string
+	for _, u := range us {
+		if u.additive() || u.unset(src) {
+			keep = append(keep, u)
+		} else {
+			left = append(left, u.kept())
+		}
+	}
+	if len(left) > 0 {
+		left = []string{fmt.Sprintf("%s: the copy is also claimed by plan %s", strings.Join(left, ", "), strings.Join(quoteAll(others), ", plan "))}
+	}
+	return keep, left
+}
+
+// additive reports whether an update only adds to a copy: safe on a copy
+// that other plans claim too.
+func (u Update) additive() bool {
+	switch u.Kind {
+	case UpdateShare:
+		return true
+	case UpdateTag:
+		return u.Old == "" || plan.IsClaimKey(u.Key)
+	case UpdateUntag:
+		return u.Key == plan.TagPlan // our own legacy claim
+	}
+	return false
+}
+
+// unset reports whether an update changes a value nobody chose: the one
+// the copy got from its source (or none). The first plan to converge a
+// shared copy sets it; later plans then find it chosen and leave it.
+func (u Update) unset(src *Image) bool {
+	if src == nil {
+		return u.Old == ""
+	}
+	switch u.Kind {
+	case UpdateTag:
+		return u.Old == src.Tags[u.Key]
+	case UpdateName:
+		return u.Old == "" || u.Old == src.Name
+	case UpdateDescription:
+		return u.Old == "" || u.Old == src.Description
+	}
+	return false
+}
+
+// kept describes an update left undone on a shared copy.
+func (u Update) kept() string {
+	switch u.Kind {
+	case UpdateTag:
+		return fmt.Sprintf("tag %s=%s kept (this plan: %s)", u.Key, u.Old, u.Value)
+	case UpdateUntag:
+		return fmt.Sprintf("tag %s kept (exclusive_tags)", u.Key)
+	case UpdateUnshare:
+		return fmt.Sprintf("share %s kept (exclusive_sharing)", u.Key)
+	case UpdateName, UpdateDescription:
+		return fmt.Sprintf("%s %q kept (this plan: %q)", u.Kind, u.Old, u.Value)
+	}
+	return u.String() + " not made"
+}
+
+func quoteAll(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
 }
 
 func convergeSharing(t plan.Target, cp *Image, perms *LoadPermissions) Updates {

@@ -44,8 +44,15 @@ type Change struct {
 	Attempt int
 	// Selector is the selector that produced this target, if any.
 	Selector *plan.Selector
-	// Updates lists the attribute changes of ActionUpdate and ActionAdopt.
+	// Updates lists the attribute changes of ActionUpdate and ActionAdopt,
+	// and, for ActionWait, this plan's claim when the pending copy lacks it.
 	Updates Updates
+	// Kept says what Converge left alone on a copy other plans claim too.
+	Kept []string
+	// Failed lists the IDs of this target's copies that ended failed,
+	// oldest first: a ClientToken that leads back to one of them is used
+	// up.
+	Failed []string
 }
 
 // DiffResult is Diff's answer: one change per concrete target, in the order
@@ -62,13 +69,16 @@ type DiffResult struct {
 	Prunes []Prune
 }
 
-// Prune is a copy afisync made for this plan that the plan no longer lists
-// (or a failed copy of a target that is now satisfied).
+// Prune is a copy this plan claims that the plan no longer lists (or a
+// failed copy of a target that is now satisfied). When Others is not
+// empty, other plans claim the copy too: only this plan's claim goes, and
+// the copy stays.
 type Prune struct {
 	Copy         Image
 	SourceRegion string
 	SourceAFI    string
 	Reason       string
+	Others       []string
 }
 
 // DiffOptions tune Diff.
@@ -186,10 +196,10 @@ func resolveSelectors(targets []plan.Target, idx *inventoryIndex) (matches map[s
 	return matches, n
 }
 
-// prunes finds this plan's copies whose (source, region) no plan target
-// names any more, and failed copies of targets that now have an available
-// copy. It never names a source of any target, nor an AFI without this
-// plan's tag.
+// prunes finds the copies this plan claims whose (source, region) no plan
+// target names any more, and failed copies of targets that now have an
+// available copy. It never names a source of any target, nor an AFI
+// without this plan's claim.
 func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
 	byKey := map[string]*Change{}
 	sources := map[string]bool{}
@@ -207,11 +217,11 @@ func prunes(changes []Change, idx *inventoryIndex, planName string) []Prune {
 	for _, region := range regions {
 		for _, im := range idx.sorted[region] {
 			src := im.Tags[plan.TagSource]
-			if im.Tags[plan.TagPlan] != planName || src == "" || sources[plan.SourceKey(region, im.ID)] {
+			if !plan.HasClaim(im.Tags, planName) || src == "" || sources[plan.SourceKey(region, im.ID)] {
 				continue
 			}
 			srcRegion, srcAFI, _ := strings.Cut(src, "/")
-			p := Prune{Copy: *im, SourceRegion: srcRegion, SourceAFI: srcAFI}
+			p := Prune{Copy: *im, SourceRegion: srcRegion, SourceAFI: srcAFI, Others: plan.OtherClaims(im.Tags, planName)}
 			c := byKey[src+"→"+region]
 			switch {
 			case c == nil:
@@ -246,6 +256,7 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 		switch {
 		case im.State == StateFailed:
 			failed = append(failed, im)
+			c.Failed = append(c.Failed, im.ID)
 		case im.State == StateAvailable:
 			live = im
 		case im.State == StatePending && (live == nil || live.State != StateAvailable):
@@ -259,13 +270,21 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 		c.Copy = live
 		if live.State != StateAvailable {
 			c.Action, c.Reason = ActionWait, "copy "+live.ID+" is pending"
+			if !plan.HasClaim(live.Tags, opt.PlanName) {
+				// Another plan's copy in flight: claim it, and wait.
+				k := plan.ClaimKey(opt.PlanName)
+				c.Updates = Updates{{Kind: UpdateTag, Key: k, Value: opt.PlanName}}
+			}
 			return c
 		}
-		c.Updates = Converge(t, src, live, inv.LoadPermissions[plan.SourceKey(live.Region, live.ID)], opt.PlanName)
+		c.Updates, c.Kept = ConvergeShared(t, src, live, inv.LoadPermissions[plan.SourceKey(live.Region, live.ID)], opt.PlanName)
 		if len(c.Updates) == 0 {
 			c.Action, c.Reason = ActionNone, "copy "+live.ID+" is available"
 		} else {
 			c.Action, c.Reason = ActionUpdate, c.Updates.String()
+		}
+		if len(c.Kept) > 0 {
+			c.Reason += "; " + strings.Join(c.Kept, "; ")
 		}
 		return c
 	}

@@ -20,7 +20,7 @@ func srcImage() Image {
 
 func tagged(id, state, msg string) Image {
 	return Image{ID: id, Region: "us-west-2", OwnerID: acct, State: state, Message: msg, Name: "nic",
-		Tags: map[string]string{plan.TagSource: "us-east-1/" + src, plan.TagPlan: "p"}}
+		Tags: map[string]string{plan.TagSource: "us-east-1/" + src, plan.ClaimKey("p"): "p"}}
 }
 
 func TestDiff(t *testing.T) {
@@ -52,7 +52,7 @@ func TestDiff(t *testing.T) {
 		{name: "retries exhausted", retries: 1, owned: map[string][]Image{"us-west-2": {tagged("afi-1", StateFailed, transient), tagged("afi-2", StateFailed, transient)}},
 			wantAction: ActionFail, wantAttempt: 2, wantReason: "gave up after 2 attempts; last copy afi-2 failed: " + transient},
 		{name: "found by AGFI is adopted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", AGFI: agfi, Region: "us-west-2", OwnerID: acct, State: StateAvailable, Name: "nic"}}},
-			wantAction: ActionAdopt, wantAttempt: 0, wantCopy: "afi-9", wantReason: "adopt afi-9 (same AGFI, not made by afisync): + tag afisync:plan=p, + tag afisync:source=us-east-1/" + src},
+			wantAction: ActionAdopt, wantAttempt: 0, wantCopy: "afi-9", wantReason: "adopt afi-9 (same AGFI, not made by afisync): + tag afisync:plan:p=p, + tag afisync:source=us-east-1/" + src},
 		{name: "pending copy by AGFI is not counted", owned: map[string][]Image{"us-west-2": {{ID: "afi-9", Region: "us-west-2", OwnerID: acct, State: StatePending}}},
 			wantAction: ActionCopy, wantAttempt: 1},
 		{name: "source missing", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {}},
@@ -191,7 +191,7 @@ func TestNextAfterFailure(t *testing.T) {
 
 func TestDiffConverge(t *testing.T) {
 	copyOf := func(tags map[string]string, public bool) Image {
-		all := map[string]string{plan.TagSource: "us-east-1/" + src, plan.TagPlan: "p"}
+		all := map[string]string{plan.TagSource: "us-east-1/" + src, plan.ClaimKey("p"): "p"}
 		for k, v := range tags {
 			all[k] = v
 		}
@@ -255,7 +255,7 @@ func TestDiffConverge(t *testing.T) {
 
 func TestDiffPrunes(t *testing.T) {
 	mine := func(id, region, source, state string) Image {
-		return Image{ID: id, Region: region, OwnerID: acct, State: state, Tags: map[string]string{plan.TagSource: source, plan.TagPlan: "p"}}
+		return Image{ID: id, Region: region, OwnerID: acct, State: state, Tags: map[string]string{plan.TagSource: source, plan.ClaimKey("p"): "p"}}
 	}
 	owned := map[string][]Image{
 		"us-east-1": {srcImage(),
@@ -265,7 +265,7 @@ func TestDiffPrunes(t *testing.T) {
 			mine("afi-1", "us-west-2", "us-east-1/"+src, StateAvailable),
 			mine("afi-2", "us-west-2", "us-east-1/"+src, StateFailed), // failed, target satisfied
 			mine("afi-3", "us-west-2", "us-east-1/afi-0ffffffffffffffff", StateAvailable),
-			{ID: "afi-4", Region: "us-west-2", State: StateAvailable, Tags: map[string]string{plan.TagSource: "us-east-1/afi-0ffffffffffffffff", plan.TagPlan: "other-plan"}},
+			{ID: "afi-4", Region: "us-west-2", State: StateAvailable, Tags: map[string]string{plan.TagSource: "us-east-1/afi-0ffffffffffffffff", plan.ClaimKey("other-plan"): "other-plan"}},
 			{ID: "afi-5", Region: "us-west-2", State: StateAvailable}, // untagged
 		},
 		"eu-west-1": {mine("afi-6", "eu-west-1", "us-east-1/"+src, StatePending)}, // region dropped from the plan

@@ -26,7 +26,7 @@ afis:
 	// Copies afisync made carry its management tags.
 	ours := func(id, region, state, msg string, tags map[string]string) reconcile.Image {
 		im := reconcile.Image{ID: id, Region: region, State: state, Message: msg, Name: "nic",
-			Tags: map[string]string{plan.TagSource: plan.SourceKey("us-east-1", src), plan.TagPlan: p.Name}}
+			Tags: map[string]string{plan.TagSource: plan.SourceKey("us-east-1", src), plan.ClaimKey(p.Name): p.Name}}
 		for k, v := range tags {
 			im.Tags[k] = v
 		}
@@ -65,10 +65,10 @@ func ExampleConverge() {
 	source := &reconcile.Image{ID: "afi-0123456789abcdef0", Region: "us-east-1", Name: "nic"}
 	copied := &reconcile.Image{ID: "afi-0aaaaaaaaaaaaaaa1", Region: "us-west-2", Name: "nic-old",
 		Tags: map[string]string{
-			plan.TagSource: plan.SourceKey("us-east-1", "afi-0123456789abcdef0"),
-			plan.TagPlan:   "fpga-fleet",
-			"env":          "dev",
-			"owner":        "alice",
+			plan.TagSource:              plan.SourceKey("us-east-1", "afi-0123456789abcdef0"),
+			plan.ClaimKey("fpga-fleet"): "fpga-fleet",
+			"env":                       "dev",
+			"owner":                     "alice",
 		}}
 	perms := &reconcile.LoadPermissions{Users: []string{"111122223333"}}
 	for _, u := range reconcile.Converge(target, source, copied, perms, "fpga-fleet") {

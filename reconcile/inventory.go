@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"time"
 
 	"github.com/afisync/afisync/plan"
 )
@@ -21,6 +22,9 @@ type Image struct {
 	Description string
 	Tags        map[string]string
 	Public      bool
+	// CreateTime orders a target's failed copies (AWS's IDs carry no
+	// time); zero when unknown.
+	CreateTime time.Time
 }
 
 // Source state codes used by Diff, as AWS spells them.
@@ -36,6 +40,9 @@ type SourceInfo struct {
 	// Image is the source as described; nil when it does not exist (or is
 	// not visible to the caller).
 	Image *Image
+	// Err, when set, is why the source could not be described (AWS's
+	// words); its targets are skipped with it, and the others go on.
+	Err string
 }
 
 // Inventory is everything Diff needs to know about AWS: the caller's account,
@@ -102,12 +109,13 @@ func newInventoryIndex(inv *Inventory) *inventoryIndex {
 			im := &ims[i]
 			list = append(list, im)
 		}
-		// Failed copies are ordered by ID within a tag so that the "last"
-		// failure is stable; AWS IDs carry no time, so order is only for
-		// determinism.
 		sort.Slice(list, func(a, b int) bool { return list[a].ID < list[b].ID })
 		x.sorted[region] = list
-		for _, im := range list {
+		// A target's copies are indexed oldest first (by creation time,
+		// then ID), so that the last failed copy is the latest attempt.
+		byAge := append([]*Image(nil), list...)
+		sort.SliceStable(byAge, func(a, b int) bool { return byAge[a].CreateTime.Before(byAge[b].CreateTime) })
+		for _, im := range byAge {
 			x.owned[region][im.ID] = im
 			if src := im.Tags[plan.TagSource]; src != "" {
 				x.byTag[region][src] = append(x.byTag[region][src], im)
@@ -134,6 +142,9 @@ func (x *inventoryIndex) source(inv *Inventory, region, id string) (*Image, stri
 		return im, ""
 	}
 	info, ok := inv.Foreign[plan.SourceKey(region, id)]
+	if info.Err != "" {
+		return nil, fmt.Sprintf("source %s in %s could not be described: %s", id, region, info.Err)
+	}
 	if !ok || info.Image == nil {
 		return nil, fmt.Sprintf("source %s not found in %s (or not visible to account %s)", id, region, inv.Account)
 	}

@@ -22,26 +22,28 @@ type Status string
 
 // The statuses a target can end in, in the order summaries list them.
 const (
-	StatusFailed      Status = "failed"       // the copy failed, or an AWS error retries did not cure
-	StatusTimedOut    Status = "timed-out"    // still pending when --timeout passed
-	StatusSkipped     Status = "skipped"      // the source cannot be copied (missing, not owned, not available)
-	StatusCopied      Status = "copied"       // a copy was made (or seen through) and is available
-	StatusCopying     Status = "copying"      // a copy is pending (without --wait, success)
-	StatusUpdated     Status = "updated"      // tags, name, description or sharing were converged
-	StatusAdopted     Status = "adopted"      // a copy made by others now carries afisync's management tags
-	StatusPruned      Status = "pruned"       // a copy no longer in the plan was deleted
-	StatusWouldCopy   Status = "would-copy"   // dry run: sync would copy
-	StatusWouldUpdate Status = "would-update" // dry run: sync would update tags, name, description or sharing
-	StatusWouldAdopt  Status = "would-adopt"  // dry run: sync would adopt a copy made by others
-	StatusWouldPrune  Status = "would-prune"  // dry run: sync --prune would delete
-	StatusInSync      Status = "in-sync"      // nothing to do
+	StatusFailed       Status = "failed"        // the copy failed, or an AWS error retries did not cure
+	StatusTimedOut     Status = "timed-out"     // still pending when --timeout passed
+	StatusSkipped      Status = "skipped"       // the source cannot be copied (missing, not owned, not available)
+	StatusCopied       Status = "copied"        // a copy was made (or seen through) and is available
+	StatusCopying      Status = "copying"       // a copy is pending (without --wait, success)
+	StatusUpdated      Status = "updated"       // tags, name, description or sharing were converged
+	StatusAdopted      Status = "adopted"       // a copy made by others now carries afisync's management tags
+	StatusPruned       Status = "pruned"        // a copy no longer in the plan was deleted
+	StatusReleased     Status = "released"      // this plan's claim on a copy other plans still claim was removed; the copy stays
+	StatusWouldCopy    Status = "would-copy"    // dry run: sync would copy
+	StatusWouldUpdate  Status = "would-update"  // dry run: sync would update tags, name, description or sharing
+	StatusWouldAdopt   Status = "would-adopt"   // dry run: sync would adopt a copy made by others
+	StatusWouldPrune   Status = "would-prune"   // dry run: sync --prune would delete
+	StatusWouldRelease Status = "would-release" // dry run: sync --prune would remove this plan's claim only
+	StatusInSync       Status = "in-sync"       // nothing to do
 )
 
 // Statuses lists every status in summary order.
 var Statuses = []Status{
 	StatusFailed, StatusTimedOut, StatusSkipped, StatusCopied, StatusCopying,
-	StatusUpdated, StatusAdopted, StatusPruned, StatusWouldCopy, StatusWouldUpdate,
-	StatusWouldAdopt, StatusWouldPrune, StatusInSync,
+	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusWouldCopy, StatusWouldUpdate,
+	StatusWouldAdopt, StatusWouldPrune, StatusWouldRelease, StatusInSync,
 }
 
 // Color is the colour a status word is shown in on a terminal; package
@@ -83,19 +85,21 @@ type StatusInfo struct {
 // statusInfo is the table of statuses; TestStatusTable checks every
 // consumer against it.
 var statusInfo = map[Status]StatusInfo{
-	StatusFailed:      {Terminal: true, Failure: true, Color: ColorRed},
-	StatusTimedOut:    {Terminal: true, Failure: true, Color: ColorRed},
-	StatusSkipped:     {Terminal: true, Failure: true, Color: ColorMagenta},
-	StatusCopied:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
-	StatusCopying:     {Change: true, Color: ColorCyan},
-	StatusUpdated:     {Terminal: true, Change: true, Available: true, Color: ColorGreen},
-	StatusAdopted:     {Terminal: true, Change: true, Available: true, Color: ColorGreen},
-	StatusPruned:      {Terminal: true, Change: true, Color: ColorBlue},
-	StatusWouldCopy:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
-	StatusWouldUpdate: {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
-	StatusWouldAdopt:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
-	StatusWouldPrune:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
-	StatusInSync:      {Terminal: true, Available: true, Color: ColorDim},
+	StatusFailed:       {Terminal: true, Failure: true, Color: ColorRed},
+	StatusTimedOut:     {Terminal: true, Failure: true, Color: ColorRed},
+	StatusSkipped:      {Terminal: true, Failure: true, Color: ColorMagenta},
+	StatusCopied:       {Terminal: true, Change: true, Available: true, Color: ColorGreen},
+	StatusCopying:      {Change: true, Color: ColorCyan},
+	StatusUpdated:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
+	StatusAdopted:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
+	StatusPruned:       {Terminal: true, Change: true, Color: ColorBlue},
+	StatusReleased:     {Terminal: true, Change: true, Color: ColorBlue},
+	StatusWouldCopy:    {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldUpdate:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldAdopt:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldPrune:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldRelease: {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusInSync:       {Terminal: true, Available: true, Color: ColorDim},
 }
 
 // Info returns what s means; an unknown status means nothing (the zero

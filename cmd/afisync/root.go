@@ -112,7 +112,9 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 2 changes pending (diff --detailed-exitcode); 3 invalid plan or command line.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(), // adds --version
 	}
+	root.SetVersionTemplate("afisync {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.profile, "profile", "", "AWS shared-config profile (default: the standard AWS chain)")
 	pf.StringVar(&c.region, "region", "", "AWS region for calls that need one (default: the standard AWS chain)")
@@ -129,6 +131,7 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 		newSyncCmd(c),
 		newPreflightCmd(c),
 		newSimCmd(c),
+		newManCmd(c),
 	)
 	return root
 }

@@ -172,7 +172,7 @@ func needAWSCLI(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("aws"); err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skip("aws CLI not installed")
+			t.Skip("optional: aws CLI not found in PATH, so the aws CLI is not tested against afisync sim (README: Testing)")
 		}
 		t.Fatal("aws CLI not installed, and CI is set: CI must install it")
 	}
