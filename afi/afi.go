@@ -55,6 +55,10 @@ type Config struct {
 	// included (0: DefaultAttemptTimeout). An attempt that takes longer is
 	// abandoned and retried like a connection error.
 	AttemptTimeout time.Duration
+	// HTTPClient sends the requests (nil: the SDK's default client). Tests
+	// pass one that hands each request to an in-process ec2sim, so that a
+	// run needs no socket and can run on a fake clock.
+	HTTPClient aws.HTTPClient
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt. EC2 answers the FPGA calls
@@ -83,6 +87,7 @@ type Client struct {
 	mu             sync.Mutex
 	ec2            map[string]*ec2.Client
 	limiter        map[string]*rate.Limiter // region + "/" + action
+	lastCut        map[string]time.Time     // region + "/" + action: when adapt last slowed it
 	stats          *Stats
 }
 
@@ -143,6 +148,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 			return nil, err
 		}
 	}
+	if c.HTTPClient != nil {
+		// Set after loading: a CA bundle in the configuration
+		// (AWS_CA_BUNDLE) needs the SDK's own client to load into, and an
+		// in-process client has no TLS to use it for.
+		cfg.HTTPClient = c.HTTPClient
+	}
 	limits := c.Limits
 	if limits == nil {
 		limits = DefaultLimits
@@ -159,6 +170,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		limits:         limits,
 		scale:          scale,
 		ec2:            map[string]*ec2.Client{},
+		lastCut:        map[string]time.Time{},
 		limiter:        map[string]*rate.Limiter{},
 		stats:          newStats(),
 	}

@@ -184,3 +184,39 @@ func TestStalledAttemptIsNamed(t *testing.T) {
 		t.Errorf("calls %+v; want 2 attempts of GetCallerIdentity", n)
 	}
 }
+
+func TestThrottlingOutlastsTheSDKsAttempts(t *testing.T) {
+	// More throttled answers in a row than the SDK's 8 attempts: afisync
+	// keeps going (with the request body rewound each round) until the
+	// call goes through; only the context could end it.
+	sim, c := newClient(t, ec2sim.Options{}, afi.Config{})
+	src, err := sim.AddImage(ec2sim.Image{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.InjectFault("CopyFpgaImage", 20, "RequestLimitExceeded", 503)
+	id, err := c.Copy(context.Background(), afi.CopyInput{SourceRegion: "us-east-1", SourceAFI: src.ID, Region: "us-west-2", ClientToken: "t-1"})
+	if err != nil || id == "" {
+		t.Fatalf("Copy after 20 throttled answers: %q, %v", id, err)
+	}
+	st := c.Calls()
+	if len(st) != 1 || st[0].Attempts != 21 || st[0].Throttled != 20 {
+		t.Errorf("calls %+v, want 21 attempts of which 20 throttled", st)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	waits := 0
+	sim2, c2 := newClient(t, ec2sim.Options{}, afi.Config{Backoff: func(int, error) time.Duration {
+		if waits++; waits == 30 {
+			cancel() // the run's deadline, or an interrupt
+		}
+		return 0
+	}})
+	src2, err := sim2.AddImage(ec2sim.Image{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim2.InjectFault("CopyFpgaImage", 1000, "RequestLimitExceeded", 503)
+	if _, err := c2.Copy(ctx, afi.CopyInput{SourceRegion: "us-east-1", SourceAFI: src2.ID, Region: "us-west-2", ClientToken: "t-2"}); err == nil {
+		t.Error("a call throttled for ever returned no error when its context ended")
+	}
+}

@@ -99,6 +99,13 @@ func (c *Client) middleware(region string) []func(*middleware.Stack) error {
 			return s.Finalize.Insert(middleware.FinalizeMiddlewareFunc("afisync.RetryThrottled",
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 					for round := 1; ; round++ {
+						if req, ok := in.Request.(*smithyhttp.Request); ok && round > 1 {
+							// The SDK rewinds the body between its own
+							// attempts, not before its first.
+							if err := req.RewindStream(); err != nil {
+								return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+							}
+						}
 						out, md, err := next.HandleFinalize(ctx, in)
 						if err == nil || !isThrottle(err) || ctx.Err() != nil {
 							return out, md, err
@@ -198,10 +205,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // adapt moves a region and action's pacing after each attempt: a throttled
-// one halves the rate (down to a tenth of the configured one), each other
-// one gives back a fiftieth of it. Several processes, or other tools,
-// sharing an account's buckets thus settle below them together instead of
-// each assuming it has them to itself.
+// one cuts the rate by a fifth (at most once a second, and never below a
+// quarter of the configured rate), each other one gives back a twentieth of
+// it. Several processes, or other tools, sharing an account's buckets thus
+// settle near them together instead of each assuming it has them to itself.
 func (c *Client) adapt(region, action string, throttled bool) {
 	l := c.limiterFor(region, action)
 	if l == nil {
@@ -211,9 +218,19 @@ func (c *Client) adapt(region, action string, throttled bool) {
 	cur := l.Limit()
 	switch {
 	case throttled:
-		l.SetLimit(max(cur/2, base/10))
+		key := region + "/" + action
+		now := time.Now()
+		c.mu.Lock()
+		last := c.lastCut[key]
+		if now.Sub(last) >= time.Second {
+			c.lastCut[key] = now
+		}
+		c.mu.Unlock()
+		if now.Sub(last) >= time.Second {
+			l.SetLimit(max(cur*0.8, base/4))
+		}
 	case cur < base:
-		l.SetLimit(min(cur+base/50, base))
+		l.SetLimit(min(cur+base/20, base))
 	}
 }
 

@@ -2,10 +2,15 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/executor"
 )
 
 func TestIdeal(t *testing.T) {
@@ -38,14 +43,18 @@ func assertInvariants(t *testing.T, what string, inv Invariants) {
 
 // TestScenarioSmall is the harness at CI size: a throttled sync of 10 AFIs
 // × 3 regions and one whose copy bucket empties (60 × 3), against the naive
-// baseline.
-func TestScenarioSmall(t *testing.T) {
+// baseline. It runs in a synctest bubble with the simulator in-process, so
+// wall times are on the bubble's fake clock and do not depend on the
+// machine's load.
+func TestScenarioSmall(t *testing.T) { synctest.Test(t, testScenarioSmall) }
+
+func testScenarioSmall(t *testing.T) {
 	ctx := context.Background()
 	for _, s := range []Scenario{
-		{AFIs: 10, Regions: 3},
+		{AFIs: 10, Regions: 3, InMemory: true},
 		// 60 copies a region empty the 50-token bucket: 10 copies wait
 		// for refill, at 100 times EC2's rate.
-		{AFIs: 60, Regions: 3, Scale: 100},
+		{AFIs: 60, Regions: 3, Scale: 100, InMemory: true},
 	} {
 		res, err := RunAfisync(ctx, s)
 		if err != nil {
@@ -68,7 +77,7 @@ func TestScenarioSmall(t *testing.T) {
 			t.Errorf("%s: wall %s under the throttle-bound ideal %s", s.Name(), res.Wall, res.Ideal)
 		}
 	}
-	s := Scenario{AFIs: 10, Regions: 3}
+	s := Scenario{AFIs: 10, Regions: 3, InMemory: true}
 	naive, err := RunNaive(ctx, s)
 	if err != nil {
 		t.Fatal(err)
@@ -84,22 +93,85 @@ func TestScenarioSmall(t *testing.T) {
 
 // TestSelectorSpreadsRegions guards against a selector plan copying one
 // region after another: with 100 AFIs × 3 regions through a selector, the
-// regions' buckets must refill in parallel.
+// regions' buckets must drain in parallel. It runs in a synctest bubble with
+// the simulator in-process, so the simulator's latency and buckets and
+// afisync's pacing all run on the bubble's fake clock, and it reads when
+// each copy happened from the simulator's call log: nothing depends on how
+// busy the machine is.
 func TestSelectorSpreadsRegions(t *testing.T) {
-	res, err := RunAfisync(context.Background(), Scenario{AFIs: 100, Regions: 3, Scale: 20, Selector: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertInvariants(t, "selector", res.Inv)
-	// Region by region would take about 3 × the ideal (0.5 s each).
-	t.Logf("wall %s, ideal %s", res.Wall, res.Ideal)
-	if res.Wall > 2*res.Ideal {
-		t.Errorf("selector plan: wall %s over twice the ideal %s: regions are not paced in parallel", res.Wall, res.Ideal)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const afis, regions, scale = 100, 3, 20
+		res, err := RunAfisync(context.Background(), Scenario{AFIs: afis, Regions: regions, Scale: scale, Selector: true, InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertInvariants(t, "selector", res.Inv)
+		if res.Calls.Throttled != 0 {
+			t.Errorf("%d throttled responses; pacing should keep below EC2's buckets", res.Calls.Throttled)
+		}
+		// Each region's pacer lets a burst through at once, then refills:
+		// in parallel, every region's copies span about
+		// (afis - burst) / rate; one region after another, the last
+		// region finishes about three times later.
+		lim := afi.DefaultLimits["CopyFpgaImage"]
+		paced := time.Duration(float64(afis-lim.Burst) / (lim.Rate * scale) * float64(time.Second))
+		spans := copySpans(res.Log)
+		if len(spans) != regions {
+			t.Fatalf("copies in %d regions, want %d: %v", len(spans), regions, spans)
+		}
+		var start time.Time
+		for _, sp := range spans {
+			if start.IsZero() || sp.first.Before(start) {
+				start = sp.first
+			}
+		}
+		for r, sp := range spans {
+			if sp.n != afis {
+				t.Errorf("%s: %d copies, want %d", r, sp.n, afis)
+			}
+			if !sp.first.Equal(start) {
+				t.Errorf("%s: first copy %s after the first copy of the run: regions are not interleaved", r, sp.first.Sub(start))
+			}
+			if took := sp.last.Sub(start); took > paced*5/4 {
+				t.Errorf("%s: last copy %s after the first, want at most 1.25 × the paced %s: regions are not paced in parallel", r, took, paced)
+			}
+		}
+		t.Logf("simulated wall %s, ideal %s, paced %s; copies %v", res.Wall, res.Ideal, paced, spans)
+	})
 }
 
-// TestFaultMatrixSmall runs the fault matrix at CI size. Cases on a manual
-// clock take no real time.
+// span is when a region's copies happened, by the simulator's clock.
+type span struct {
+	first, last time.Time
+	n           int
+}
+
+func (s span) String() string {
+	return fmt.Sprintf("%d from %s to %s", s.n, s.first.Format("15:04:05.000"), s.last.Format("15:04:05.000"))
+}
+
+// copySpans gathers the successful CopyFpgaImage calls of a call log by
+// region.
+func copySpans(log []ec2sim.Call) map[string]span {
+	out := map[string]span{}
+	for _, c := range log {
+		if c.Action != "CopyFpgaImage" || c.Outcome != "ok" {
+			continue
+		}
+		sp, ok := out[c.Region]
+		if !ok {
+			sp.first = c.Time
+		}
+		sp.last = c.Time
+		sp.n++
+		out[c.Region] = sp
+	}
+	return out
+}
+
+// TestFaultMatrixSmall runs the fault matrix at CI size, each case in a
+// synctest bubble with the simulator in-process: cases on a manual clock
+// take no real time, and the real-time ones run on the bubble's fake clock.
 func TestFaultMatrixSmall(t *testing.T) {
 	cases := []FaultCase{
 		{Name: "20% random 5xx", AFIs: 20, Regions: 3, Manual: true, Sim: ec2sim.Options{ErrorRate: 0.2, Seed: 1}},
@@ -108,25 +180,65 @@ func TestFaultMatrixSmall(t *testing.T) {
 		{Name: "4 concurrent syncs", AFIs: 20, Regions: 3, Manual: true, Concurrent: 4, Sim: ec2sim.Options{Seed: 4}},
 		{Name: "latency spikes", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency,
 			Spike: Spike{Fraction: 0.1, Extra: 100 * time.Millisecond}, Sim: ec2sim.Options{Throttle: true, Seed: 5}},
+		// Outages: the endpoint stalls (accepts, never answers) or dies
+		// (refuses connections) after 30 calls, for 20 s or for good.
+		{Name: "endpoint stalls for 20 s", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency,
+			Outage: Outage{Stall: true, After: 30, For: 20 * time.Second}, Sim: ec2sim.Options{Throttle: true, Seed: 6}},
+		{Name: "endpoint stalls for good", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency, Deadline: 2 * time.Minute, Rerun: true,
+			Outage: Outage{Stall: true, After: 30}, Sim: ec2sim.Options{Throttle: true, Seed: 7}},
+		// The SDK's 8 attempts span about 3 s: calls that meet a longer
+		// outage fail, and the rerun finishes them.
+		{Name: "endpoint dies for 20 s", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency, Rerun: true,
+			Outage: Outage{After: 30, For: 20 * time.Second}, Sim: ec2sim.Options{Throttle: true, Seed: 8}},
+		{Name: "endpoint dies for good", AFIs: 20, Regions: 3, Scale: 20, Latency: DefaultLatency, Deadline: 2 * time.Minute, Rerun: true,
+			Outage: Outage{After: 30}, Sim: ec2sim.Options{Throttle: true, Seed: 9}},
 	}
 	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			res, err := RunFault(context.Background(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("calls %d (clean %d), throttled %d, errors %d, wall %s", res.Calls.Total, res.CleanCalls, res.Calls.Throttled, res.Calls.Errors, res.Wall)
-			assertInvariants(t, c.Name, res.Inv)
-			if res.Inv.Available != res.Inv.Targets {
-				t.Errorf("%d/%d copies available after --wait", res.Inv.Available, res.Inv.Targets)
-			}
-			if res.Failed != 0 {
-				t.Errorf("%d targets reported failed", res.Failed)
-			}
-			if res.Calls.Total < res.CleanCalls {
-				t.Errorf("%d calls, fewer than a clean run's %d: the counters are wrong", res.Calls.Total, res.CleanCalls)
-			}
-		})
+		c.InMemory = true
+		t.Run(c.Name, func(t *testing.T) { synctest.Test(t, func(t *testing.T) { testFault(t, c) }) })
+	}
+}
+
+func testFault(t *testing.T, c FaultCase) {
+	res, err := RunFault(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("runs %d, calls %d (clean %d), throttled %d, errors %d, outage hits %d, wall %s; %d bad: %s", res.Runs, res.Calls.Total, res.CleanCalls, res.Calls.Throttled, res.Calls.Errors, res.OutageHits, res.Wall, res.Failed, res.Why)
+	if c.Outage.On() && res.OutageHits == 0 {
+		t.Errorf("no call met the outage: the case proved nothing")
+	}
+	if c.Rerun {
+		// The faulty run claims nothing it did not do, duplicates
+		// nothing, ends by its deadline (plus the grace for calls in
+		// flight and one attempt's timeout, on the bubble's clock) and
+		// says why each unfinished target is unfinished, naming the
+		// endpoint when the outage lasts; the rerun finishes the work.
+		first := *res.First
+		if first.Lost != 0 || first.Duplicates != 0 {
+			t.Errorf("after the faulty run: %d lost, %d duplicates", first.Lost, first.Duplicates)
+		}
+		if bound := time.Duration(float64(c.Deadline+executor.DefaultStopGrace+afi.DefaultAttemptTimeout) / c.Scale); c.Deadline > 0 && res.Wall > bound {
+			t.Errorf("the faulty run took %s (fake clock), over its deadline + grace + one attempt, %s", res.Wall, bound)
+		}
+		if res.Failed > 0 && res.Why == "" {
+			t.Errorf("%d targets bad with no reason", res.Failed)
+		}
+		if c.Outage.For == 0 && (res.Failed == 0 || !strings.Contains(res.Why, inProcessURL)) {
+			t.Errorf("an endpoint gone for good: %d targets bad, reason %q; want every unfinished target reported and the endpoint named", res.Failed, res.Why)
+		}
+		if res.RerunFailed != 0 {
+			t.Errorf("%d targets failed in the rerun", res.RerunFailed)
+		}
+	} else if res.Failed != 0 || len(res.RunErrors) != 0 {
+		t.Errorf("%d targets reported failed, run errors %q", res.Failed, res.RunErrors)
+	}
+	assertInvariants(t, c.Name, res.Inv)
+	if res.Inv.Available != res.Inv.Targets {
+		t.Errorf("%d/%d copies available after --wait", res.Inv.Available, res.Inv.Targets)
+	}
+	if res.Calls.Total < res.CleanCalls {
+		t.Errorf("%d calls, fewer than a clean run's %d: the counters are wrong", res.Calls.Total, res.CleanCalls)
 	}
 }
 

@@ -6,8 +6,8 @@
 // baseline written the way users script it today (docs/users.md §4).
 //
 // It also runs the fault matrix (random 5xx, throttling, latency spikes,
-// transiently failing copies, SIGKILL at random points, concurrent syncs of
-// one plan) and checks the invariants afisync promises after each: every
+// transiently failing copies, an endpoint that stalls or dies mid-run,
+// SIGKILL at random points, concurrent syncs of one plan) and checks the invariants afisync promises after each: every
 // target converged, no duplicate live copy, no lost target.
 //
 // Time is scaled: the simulator's refill rates (ec2sim.Options.ThrottleScale)
@@ -16,7 +16,13 @@
 // take minutes against AWS takes seconds and keeps the same shape. Wall times
 // are reported in scaled seconds; multiply by the factor for AWS time.
 //
-// The small sizes run as ordinary tests (go test ./bench); the full run is
+// The small sizes run as ordinary tests (go test ./bench). The tests serve
+// the simulator in-process (EnvOptions.InMemory) inside a testing/synctest
+// bubble, so the simulator's latency and buckets, afisync's pacing and the
+// SDK's backoff all run on the bubble's fake clock: their times and the
+// simulator's call log (ec2sim.Options.CallLog) are the same on an idle
+// laptop and on a loaded CI runner, and no test measures real time. The full
+// run, on real time and real sockets, is
 //
 //	go run ./bench/cmd/afisync-bench
 //

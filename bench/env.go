@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -70,6 +71,16 @@ type EnvOptions struct {
 	// Selector writes the plan as one name selector even when it could
 	// list every source.
 	Selector bool
+	// InMemory serves the simulator without a socket: the clients of
+	// Client and HTTPClient hand each request to it in-process. A run
+	// then involves no network I/O, so a test can run it inside a
+	// testing/synctest bubble, where every timer (the simulator's latency
+	// and buckets, afisync's pacing, the SDK's backoff) is on a fake clock
+	// that advances only when every goroutine waits.
+	InMemory bool
+	// Outage, if set, takes the endpoint down or stalls it for a stretch
+	// of the run.
+	Outage Outage
 }
 
 // Env is a simulator served on a loopback port, seeded with AFIs source AFIs
@@ -84,6 +95,11 @@ type Env struct {
 	Plan    *plan.Plan
 	YAML    string // the plan's text
 	srv     *httptest.Server
+	hc      *http.Client // InMemory: the in-process client
+	outage  *outageState
+	mu      sync.Mutex
+	extra   []net.Listener // listeners of a revived endpoint
+	closed  bool
 }
 
 // NewEnv starts a simulator and seeds it. Close it when done.
@@ -118,9 +134,72 @@ func NewEnv(o EnvOptions) (*Env, error) {
 	if o.Spike.Fraction > 0 {
 		h = &spiky{h: sim, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
 	}
+	if o.Outage.On() {
+		e.outage = &outageState{o: o.Outage, quit: make(chan struct{})}
+		h = outageHandler{h: h, s: e.outage, inMemory: o.InMemory}
+	}
+	if o.InMemory {
+		e.hc = &http.Client{Transport: handlerTransport{h}}
+		e.URL = inProcessURL
+		return e, nil
+	}
 	e.srv = httptest.NewServer(h)
 	e.URL = e.srv.URL
+	if e.outage != nil {
+		e.outage.down, e.outage.up = e.kill, e.revive
+	}
 	return e, nil
+}
+
+// EndOutage ends the outage, if one is going on: the endpoint answers again.
+func (e *Env) EndOutage() {
+	if e.outage != nil {
+		e.outage.clear()
+	}
+}
+
+// OutageHits counts the API calls that met the outage.
+func (e *Env) OutageHits() int {
+	if e.outage == nil {
+		return 0
+	}
+	return e.outage.Hits()
+}
+
+// inProcessURL is the endpoint of an InMemory Env.
+const inProcessURL = "http://ec2sim.in-process"
+
+// HTTPClient is the client that reaches the simulator: the in-process one
+// of an InMemory Env, else nil (the SDK's default, through e.URL).
+func (e *Env) HTTPClient() *http.Client { return e.hc }
+
+// handlerTransport is an http.RoundTripper that serves each request with a
+// handler, in the caller's goroutine.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	sr := r.Clone(r.Context())
+	sr.RequestURI = r.URL.RequestURI()
+	sr.RemoteAddr = "127.0.0.1:1"
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	if sr.Host == "" {
+		sr.Host = r.URL.Host
+	}
+	rec := httptest.NewRecorder()
+	if err := serveRecovering(t.h, rec, sr); err != nil {
+		return nil, err
+	}
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // PlanYAML is the plan that copies every source to every destination: one
@@ -142,8 +221,36 @@ func planYAML(sources, dests []string, selector bool) string {
 	return b.String()
 }
 
+// serveRecovering runs h, turning the outage handler's errDown panic into
+// the error a client sees when the connection is refused.
+func serveRecovering(h http.Handler, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != errDown {
+				panic(v)
+			}
+			err = errDown
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil
+}
+
 // Close stops the server.
-func (e *Env) Close() { e.srv.Close() }
+func (e *Env) Close() {
+	if e.outage != nil {
+		close(e.outage.quit)
+	}
+	if e.srv != nil {
+		e.mu.Lock()
+		e.closed = true
+		for _, ln := range e.extra {
+			ln.Close()
+		}
+		e.mu.Unlock()
+		e.srv.Close()
+	}
+}
 
 // Targets is the number of (source, destination) pairs.
 func (e *Env) Targets() int { return len(e.Sources) * len(e.Dests) }
@@ -154,6 +261,9 @@ func (e *Env) Client(ctx context.Context, cfg afi.Config) (*afi.Client, error) {
 	cfg.Region = SourceRegion
 	cfg.EndpointURL = e.URL
 	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", "")
+	if e.hc != nil {
+		cfg.HTTPClient = e.hc
+	}
 	return afi.New(ctx, cfg)
 }
 

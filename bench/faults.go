@@ -42,6 +42,23 @@ type FaultCase struct {
 	// CopyTime is how long a copy stays pending in real-time cases
 	// (0: 10 s divided by Scale). Manual cases use 10 minutes.
 	CopyTime time.Duration
+	// InMemory serves the simulator in-process (EnvOptions.InMemory), so
+	// that a test can run a real-time case in a testing/synctest bubble,
+	// on its fake clock.
+	InMemory bool
+	// Outage stalls the endpoint or takes it down for a stretch of the run
+	// (real-time cases; Outage.For is unscaled).
+	Outage Outage
+	// Deadline is the run's --timeout, unscaled in real-time cases (0:
+	// executor's default).
+	Deadline time.Duration
+	// AttemptTimeout bounds each HTTP attempt, unscaled (0: afi's
+	// default).
+	AttemptTimeout time.Duration
+	// Rerun runs the sync once more after the faulty run(s), with the
+	// outage over, as the next cron run would; the invariants are taken
+	// after it.
+	Rerun bool
 }
 
 // FaultResult is the outcome of a FaultCase.
@@ -56,7 +73,21 @@ type FaultResult struct {
 	CleanCalls int
 	// Failed counts bad targets in the reports (any run).
 	Failed int
-	Wall   time.Duration
+	// Wall is the time the faulty run(s) took (scaled time).
+	Wall time.Duration
+	// RunErrors are the reports' error fields (the faulty runs): why a
+	// run could not finish, such as its deadline passing.
+	RunErrors []string
+	// OutageHits counts API calls that met the outage.
+	OutageHits int
+	// Why is, for faulty runs that left targets bad, the first run error
+	// or else the first bad target's message.
+	Why string
+	// First holds the invariants after the faulty run(s), when Rerun is
+	// set (Inv is then taken after the rerun).
+	First *Invariants
+	// RerunFailed counts bad targets in the rerun's report.
+	RerunFailed int
 }
 
 var t0 = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
@@ -70,6 +101,7 @@ func RunFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 	clean := c
 	clean.Sim = ec2sim.Options{Seed: c.Sim.Seed}
 	clean.Spike, clean.Concurrent, clean.NoPacing = Spike{}, 0, false
+	clean.Outage, clean.Rerun = Outage{}, false
 	cres, err := runFault(ctx, clean)
 	if err != nil {
 		return res, fmt.Errorf("clean run: %w", err)
@@ -99,7 +131,9 @@ func runFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 			so.Latency = time.Duration(float64(c.Latency) / c.Scale)
 		}
 	}
-	e, err := NewEnv(EnvOptions{AFIs: c.AFIs, Regions: c.Regions, Sim: so, Spike: c.Spike})
+	outage := c.Outage
+	outage.For = time.Duration(float64(outage.For) / c.Scale)
+	e, err := NewEnv(EnvOptions{AFIs: c.AFIs, Regions: c.Regions, Sim: so, Spike: c.Spike, InMemory: c.InMemory, Outage: outage})
 	if err != nil {
 		return FaultResult{}, err
 	}
@@ -112,25 +146,7 @@ func runFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range n {
-		cfg := afi.Config{RateScale: c.Scale}
-		// As the CLI does: the plan's settings, else sync's defaults.
-		o := executor.Resolve(e.Plan, executor.Overrides{}, executor.Options{Wait: true})
-		if c.Manual {
-			cfg.Limits = map[string]afi.Limit{}
-			cfg.Backoff = func(attempt int, err error) time.Duration {
-				clock.Advance(time.Duration(attempt) * 200 * time.Millisecond)
-				return 0
-			}
-			o.Clock = manualSleeper{clock, &sleeps}
-			o.PollInterval = time.Minute
-		} else {
-			if c.NoPacing {
-				cfg.Limits = map[string]afi.Limit{}
-			}
-			o.PollInterval = time.Duration(float64(executor.DefaultPollInterval) / c.Scale)
-			o.PollMax = time.Duration(float64(executor.DefaultPollMax) / c.Scale)
-		}
-		cl, err := e.Client(ctx, cfg)
+		cl, o, err := c.client(ctx, e, clock, &sleeps)
 		if err != nil {
 			return res, err
 		}
@@ -142,15 +158,94 @@ func runFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 	}
 	wg.Wait()
 	res.Wall = time.Since(start)
+	res.OutageHits = e.OutageHits()
+	for i, r := range reps {
+		if r == nil {
+			continue
+		}
+		res.Failed += badTargets(r)
+		if res.Why == "" {
+			res.Why = why(r)
+		}
+		if r.Error != "" {
+			res.RunErrors = append(res.RunErrors, r.Error)
+			// An outage is allowed to stop a run: its report says so.
+			if c.Outage.On() {
+				errs[i] = nil
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return res, err
 	}
-	for _, r := range reps {
-		res.Failed += badTargets(r)
+	if c.Rerun {
+		first := e.Check(reps...)
+		res.First = &first
+		e.EndOutage()
+		cl, o, err := c.client(ctx, e, clock, &sleeps)
+		if err != nil {
+			return res, err
+		}
+		rep, err := executor.Run(ctx, cl, e.Plan, o)
+		if err != nil {
+			return res, fmt.Errorf("rerun: %w", err)
+		}
+		res.Runs++
+		res.RerunFailed = badTargets(rep)
+		reps = append(reps, rep)
 	}
 	res.Calls = e.Calls()
 	res.Inv = e.Check(reps...)
 	return res, nil
+}
+
+// why is r's error, or else its first bad target's message.
+func why(r *report.Report) string {
+	if r.Error != "" {
+		return r.Error
+	}
+	for _, t := range r.Targets {
+		if t.Status.Bad() {
+			return string(t.Status) + ": " + t.Message
+		}
+	}
+	return ""
+}
+
+// client returns a client of e and the options of one sync of c.
+func (c FaultCase) client(ctx context.Context, e *Env, clock *ec2sim.ManualClock, sleeps *atomic.Int64) (*afi.Client, executor.Options, error) {
+	cfg := afi.Config{RateScale: c.Scale}
+	// As the CLI does: the plan's settings, else sync's defaults.
+	o := executor.Resolve(e.Plan, executor.Overrides{}, executor.Options{Wait: true})
+	if c.Deadline > 0 {
+		o.Timeout = time.Duration(float64(c.Deadline) / c.Scale)
+		if c.Manual {
+			o.Timeout = c.Deadline
+		}
+	}
+	if c.Manual {
+		cfg.Limits = map[string]afi.Limit{}
+		cfg.Backoff = func(attempt int, err error) time.Duration {
+			clock.Advance(time.Duration(attempt) * 200 * time.Millisecond)
+			return 0
+		}
+		o.Clock = manualSleeper{clock, sleeps}
+		o.PollInterval = time.Minute
+	} else {
+		if c.NoPacing {
+			cfg.Limits = map[string]afi.Limit{}
+		}
+		o.PollInterval = time.Duration(float64(executor.DefaultPollInterval) / c.Scale)
+		o.PollMax = time.Duration(float64(executor.DefaultPollMax) / c.Scale)
+		o.StopGrace = time.Duration(float64(executor.DefaultStopGrace) / c.Scale)
+		at := c.AttemptTimeout
+		if at <= 0 {
+			at = afi.DefaultAttemptTimeout
+		}
+		cfg.AttemptTimeout = time.Duration(float64(at) / c.Scale)
+	}
+	cl, err := e.Client(ctx, cfg)
+	return cl, o, err
 }
 
 // manualSleeper is the executor's clock on a ManualClock: sleeping advances

@@ -44,6 +44,10 @@ type Scenario struct {
 	// Selector writes the plan as one name selector (always so beyond
 	// the plan format's 1000 entries).
 	Selector bool
+	// InMemory serves the simulator in-process (EnvOptions.InMemory) and
+	// keeps its call log in Result.Log: what tests use, inside a
+	// testing/synctest bubble, to check pacing on a fake clock.
+	InMemory bool
 }
 
 // Name is "N×R".
@@ -67,11 +71,12 @@ func (s Scenario) env() (*Env, error) {
 	if s.Latency > 0 {
 		lat = time.Duration(float64(s.Latency) / s.Scale)
 	}
-	return NewEnv(EnvOptions{AFIs: s.AFIs, Regions: s.Regions, Selector: s.Selector, Sim: ec2sim.Options{
+	return NewEnv(EnvOptions{AFIs: s.AFIs, Regions: s.Regions, Selector: s.Selector, InMemory: s.InMemory, Sim: ec2sim.Options{
 		Throttle:      true,
 		ThrottleScale: s.Scale,
 		Latency:       lat,
 		CopyTime:      ec2sim.NoDelay,
+		CallLog:       s.InMemory,
 	}})
 }
 
@@ -80,7 +85,7 @@ type Result struct {
 	Scenario string
 	Tool     string // "afisync" or "naive"
 	Targets  int
-	Wall     time.Duration // scaled time
+	Wall     time.Duration // scaled time (inside a synctest bubble, on its fake clock)
 	Ideal    time.Duration // throttle-bound ideal, scaled time
 	Calls    CallCounts
 	MinCalls int
@@ -89,6 +94,8 @@ type Result struct {
 	Failed   int
 	PeakHeap uint64 // bytes; the in-process simulator's world included
 	Inv      Invariants
+	// Log is the simulator's call log (Scenario.InMemory only).
+	Log []ec2sim.Call
 }
 
 // Ratio is Wall / Ideal, or 0 when the ideal is 0 (the buckets never
@@ -148,6 +155,7 @@ func RunAfisync(ctx context.Context, s Scenario) (Result, error) {
 	res.Failed = badTargets(rep)
 	res.Calls = e.Calls()
 	res.Inv = e.Check(rep)
+	res.Log = e.Sim.CallLog()
 	return res, nil
 }
 
@@ -173,12 +181,17 @@ func RunNaive(ctx context.Context, s Scenario) (Result, error) {
 		return Result{}, err
 	}
 	defer e.Close()
-	cfg, err := config.LoadDefaultConfig(ctx,
+	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(SourceRegion),
 		config.WithBaseEndpoint(e.URL),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", "")))
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", "")),
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return Result{}, err
+	}
+	if hc := e.HTTPClient(); hc != nil {
+		cfg.HTTPClient = hc
 	}
 	clients := map[string]*ec2.Client{}
 	client := func(region string) *ec2.Client {
@@ -225,6 +238,7 @@ func RunNaive(ctx context.Context, s Scenario) (Result, error) {
 	res.PeakHeap = pk.stop()
 	res.Calls = e.Calls()
 	res.Inv = e.Check()
+	res.Log = e.Sim.CallLog()
 	// The naive script does not tag, so nothing it makes "converges" in
 	// afisync's sense; count a target as converged when it has exactly one
 	// live copy.

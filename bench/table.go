@@ -68,13 +68,31 @@ func WriteScenarioTable(w io.Writer, rs []Result) {
 	}
 }
 
-// WriteFaultTable writes fault-matrix results as a Markdown table.
+// WriteFaultTable writes fault-matrix results as a Markdown table. For a
+// case with a rerun, Converged, Duplicates and Lost are after the rerun,
+// "Bad in faulty run" counts the targets the faulty run reported failed,
+// timed out or skipped, and the last column quotes why. "Requests the
+// outage held" counts requests that reached the endpoint during an outage:
+// those a stalled endpoint never answered, and those a dying one dropped
+// (connections it refused never reach it).
 func WriteFaultTable(w io.Writer, rs []FaultResult) {
-	fmt.Fprintln(w, "| Case | Targets | Runs | Converged | Failed (reported) | Duplicates | Lost | Calls | Clean calls | Extra calls | Throttled | Errors | Wall (s) |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| Case | Targets | Runs | Converged | Failed (reported) | Duplicates | Lost | Calls | Clean calls | Extra calls | Throttled | Errors | Requests the outage held | Bad in faulty run | Wall of faulty run (s) | Faulty run: why |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %+d | %d | %d | %s |\n",
+		why := "—"
+		if r.Why != "" {
+			why = strings.ReplaceAll(truncate(r.Why, 160), "|", "\\|")
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %+d | %d | %d | %d | %d | %s | %s |\n",
 			r.Name, r.Inv.Targets, r.Runs, r.Inv.Converged, r.Inv.Failed, r.Inv.Duplicates, r.Inv.Lost,
-			r.Calls.Total, r.CleanCalls, r.Calls.Total-r.CleanCalls, r.Calls.Throttled, r.Calls.Errors, secs(r.Wall))
+			r.Calls.Total, r.CleanCalls, r.Calls.Total-r.CleanCalls, r.Calls.Throttled, r.Calls.Errors,
+			r.OutageHits, r.Failed, secs(r.Wall), why)
 	}
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

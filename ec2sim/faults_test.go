@@ -314,3 +314,37 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("%d AFIs; one ClientToken per region should give %d", n, 1+len(regions))
 	}
 }
+
+// TestCallLog checks the call log: every call in handling order, stamped
+// with the simulator's clock, with its region, account, outcome and attempt.
+func TestCallLog(t *testing.T) {
+	e := newEnv(t, ec2sim.Options{CallLog: true})
+	e.sim.InjectFault("DescribeRegions", 1, "RequestLimitExceeded", 503)
+	if _, err := e.ec2("us-west-2").DescribeRegions(ctx, &ec2.DescribeRegionsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if _, err := e.ec2("eu-west-1", "AKIDB").DescribeFpgaImages(ctx, &ec2.DescribeFpgaImagesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []ec2sim.Call{
+		{Time: t0, Action: "DescribeRegions", Region: "us-west-2", Account: acctA, Outcome: "RequestLimitExceeded", Attempt: 1},
+		{Time: t0, Action: "DescribeRegions", Region: "us-west-2", Account: acctA, Outcome: "ok", Attempt: 2},
+		{Time: t0.Add(time.Second), Action: "DescribeFpgaImages", Region: "eu-west-1", Account: acctB, Outcome: "ok", Attempt: 1},
+	}
+	if got := e.sim.CallLog(); !slices.Equal(got, want) {
+		t.Errorf("call log:\n got %+v\nwant %+v", got, want)
+	}
+	e.sim.ResetStats()
+	if got := e.sim.CallLog(); len(got) != 0 {
+		t.Errorf("after ResetStats: %+v", got)
+	}
+	// Without Options.CallLog nothing is kept.
+	off := newEnv(t, ec2sim.Options{})
+	if _, err := off.ec2("us-west-2").DescribeRegions(ctx, &ec2.DescribeRegionsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := off.sim.CallLog(); len(got) != 0 {
+		t.Errorf("call log without Options.CallLog: %+v", got)
+	}
+}

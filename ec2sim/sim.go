@@ -73,6 +73,10 @@ type Options struct {
 	// Deny maps an account ID to actions it is not allowed to call; those
 	// calls answer UnauthorizedOperation (403), dry run or not.
 	Deny map[string][]string
+	// CallLog keeps a record of every call, in the order the simulator
+	// handled them, for CallLog. Tests check interleaving and pacing from it
+	// on the simulator's clock instead of timing the client.
+	CallLog bool
 }
 
 // Sim is the simulator. It implements http.Handler and is safe for concurrent
@@ -102,6 +106,8 @@ type Sim struct {
 	faults    map[string][]fault
 	calls     map[callKey]int
 	retries   map[retryKey]int
+	logCalls  bool
+	log       []Call
 	// changes counts calls and Go API calls that changed the world.
 	changes uint64
 }
@@ -130,6 +136,7 @@ func New(o Options) *Sim {
 		faults:      map[string][]fault{},
 		calls:       map[callKey]int{},
 		retries:     map[retryKey]int{},
+		logCalls:    o.CallLog,
 	}
 	if s.clock == nil {
 		s.clock = realClock{}
@@ -374,6 +381,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.changes++
 	}
 	s.calls[callKey{c.action, c.region, outcome}]++
+	if s.logCalls {
+		s.log = append(s.log, Call{Time: c.now, Action: c.action, Region: c.region, Account: c.account, Outcome: outcome, Attempt: attempt})
+	}
 	s.mu.Unlock()
 
 	if sts {

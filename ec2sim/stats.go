@@ -1,6 +1,10 @@
 package ec2sim
 
-import "sort"
+import (
+	"slices"
+	"sort"
+	"time"
+)
 
 type callKey struct{ action, region, outcome string }
 
@@ -91,10 +95,34 @@ func (s *Sim) Stats() Stats {
 	return st
 }
 
-// ResetStats zeroes the call counters.
+// ResetStats zeroes the call counters and empties the call log.
 func (s *Sim) ResetStats() {
 	s.mu.Lock()
 	s.calls = map[callKey]int{}
 	s.retries = map[retryKey]int{}
+	s.log = nil
 	s.mu.Unlock()
+}
+
+// Call is one entry of the call log (Options.CallLog): when the simulator
+// handled a call, on its clock, and how it answered.
+type Call struct {
+	Time    time.Time
+	Action  string
+	Region  string
+	Account string // "" for a call without credentials
+	// Outcome is "ok" or the error code, as in CallCount.
+	Outcome string
+	// Attempt is the SDK's attempt number from the amz-sdk-request
+	// header (1 for a first try, 0 when the client sent none).
+	Attempt int
+}
+
+// CallLog returns a copy of the call log, in the order the calls were
+// handled (their Times never decrease unless the clock was moved back). It
+// is empty unless Options.CallLog is set; ResetStats clears it.
+func (s *Sim) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
 }

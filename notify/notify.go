@@ -6,7 +6,9 @@
 //
 // Webhook URLs carry secrets (Slack's path, a token in the query, user
 // information), so nothing here ever prints one: logs and errors name a
-// hook only by Redact(url), "scheme://host/…".
+// hook only by Redact(url), "scheme://host/…", and whatever a hook answers
+// or an error quotes goes through a Scrubber first, since servers echo the
+// path, the query or the token on their own.
 package notify
 
 import (
@@ -20,9 +22,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -51,6 +55,9 @@ const (
 	// maxMessage is how many characters of one AWS message a Slack message
 	// quotes.
 	maxMessage = 300
+	// maxSnippet is how many characters of a failed hook's answer an
+	// error quotes.
+	maxSnippet = 200
 	// userAgent names afisync to the webhook.
 	userAgent = "afisync-notify"
 )
@@ -168,12 +175,114 @@ func Redact(raw string) string {
 	return s
 }
 
-var urlPattern = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+`)
+var urlPattern = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
 
 // scrub replaces every URL in s by its redacted form: a last line of
 // defence for error texts from the HTTP stack, which quote URLs.
 func scrub(s string) string {
 	return urlPattern.ReplaceAllStringFunc(s, Redact)
+}
+
+// Scrubber removes the secrets of a set of webhook URLs from any text,
+// whatever form a remote server echoes them in: the URL itself, its user
+// information, its path (Express answers an unknown route with "Cannot POST
+// /hooks/…?token=…"), its query, each query value, each path segment that
+// looks like a token, escaped or not. It also redacts every other URL
+// (Redact). The zero value only does the latter.
+type Scrubber struct {
+	r *strings.Replacer
+}
+
+// minSecret is the shortest query value, user name or password a Scrubber
+// replaces on its own: a shorter one would also match ordinary words. Such
+// a value is still removed wherever the query or user information appears
+// whole.
+const minSecret = 4
+
+// NewScrubber returns a Scrubber for the secrets of urls.
+func NewScrubber(urls []string) Scrubber {
+	seen := map[string]bool{}
+	var secrets []string
+	add := func(vs ...string) {
+		for _, v := range vs {
+			if v != "" && v != "/" && !seen[v] {
+				seen[v] = true
+				secrets = append(secrets, v)
+			}
+		}
+	}
+	for _, raw := range urls {
+		add(raw)
+		u, err := url.Parse(raw)
+		if err != nil {
+			continue
+		}
+		add(u.String())
+		if u.User != nil {
+			add(u.User.String() + "@")
+			if name := u.User.Username(); len(name) >= minSecret {
+				add(name, url.PathEscape(name))
+			}
+			if pw, ok := u.User.Password(); ok && len(pw) >= minSecret {
+				add(pw, url.PathEscape(pw), url.QueryEscape(pw))
+			}
+		}
+		if u.RawQuery != "" {
+			add(u.EscapedPath()+"?"+u.RawQuery, u.Path+"?"+u.RawQuery, "?"+u.RawQuery, u.RawQuery)
+			if q, err := url.QueryUnescape(u.RawQuery); err == nil {
+				add(q)
+			}
+			for _, vs := range u.Query() {
+				for _, v := range vs {
+					if len(v) >= minSecret {
+						add(v, url.QueryEscape(v), url.PathEscape(v))
+					}
+				}
+			}
+		}
+		add(u.EscapedPath(), u.Path)
+		for _, seg := range strings.Split(u.Path, "/") {
+			if looksSecret(seg) {
+				add(seg, url.PathEscape(seg))
+			}
+		}
+		if u.Fragment != "" {
+			add("#"+u.EscapedFragment(), u.Fragment)
+		}
+	}
+	// At one position the Replacer takes the first match in argument
+	// order: the longest secret first, so that a URL goes whole rather
+	// than as its path.
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	var pairs []string
+	for _, v := range secrets {
+		repl := "…"
+		if strings.HasPrefix(v, "/") {
+			repl = "/…"
+		}
+		pairs = append(pairs, v, repl)
+	}
+	return Scrubber{r: strings.NewReplacer(pairs...)}
+}
+
+// looksSecret reports whether a path segment could be a token: 8 characters
+// or more, or 4 or more with a digit or a capital letter (Slack's
+// T0000/B0000/XXXX, Discord's numeric ID and token, a UUID). Words such as
+// "hooks" or "api" are left alone so that scrubbed text stays readable.
+func looksSecret(seg string) bool {
+	if len(seg) >= 8 {
+		return true
+	}
+	return len(seg) >= minSecret && strings.ContainsFunc(seg, func(r rune) bool { return unicode.IsDigit(r) || unicode.IsUpper(r) })
+}
+
+// Scrub returns s with every secret of the Scrubber's URLs replaced by "…"
+// and every URL redacted.
+func (sc Scrubber) Scrub(s string) string {
+	if sc.r != nil {
+		s = sc.r.Replace(s)
+	}
+	return scrub(s)
 }
 
 // Event is what a notification is about: a finished run's report, or the
@@ -355,11 +464,14 @@ func Send(ctx context.Context, c Config, e Event) []Result {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeout)
 	defer cancel()
+	// Every hook's error is scrubbed of every hook's secrets: a server
+	// may echo anything it was sent.
+	sc := NewScrubber(c.URLs)
 	res := make([]Result, len(c.URLs))
 	var wg sync.WaitGroup
 	for i, u := range c.URLs {
 		wg.Go(func() {
-			res[i] = deliver(ctx, c, u, body)
+			res[i] = deliver(ctx, c, sc, u, body)
 			if res[i].Err != nil {
 				c.Logger.Error("notification not delivered", "hook", res[i].Hook, "attempts", res[i].Attempts, "err", res[i].Err.Error())
 			} else {
@@ -371,8 +483,8 @@ func Send(ctx context.Context, c Config, e Event) []Result {
 	return res
 }
 
-// deliver POSTs body to raw with retries.
-func deliver(ctx context.Context, c Config, raw string, body []byte) Result {
+// deliver POSTs body to raw with retries. Its error is scrubbed with sc.
+func deliver(ctx context.Context, c Config, sc Scrubber, raw string, body []byte) Result {
 	r := Result{Hook: Redact(raw)}
 	hc := c.Client
 	if hc == nil {
@@ -406,12 +518,14 @@ func deliver(ctx context.Context, c Config, raw string, body []byte) Result {
 	}
 	switch {
 	case err != nil && resp == nil:
-		r.Err = errors.New(describe(ctx, err, r.Attempts))
+		r.Err = errors.New(sc.Scrub(describe(ctx, err, r.Attempts)))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		msg := fmt.Sprintf("HTTP %s", resp.Status)
-		if s := oneLine(string(snippet)); s != "" {
-			msg += ": " + scrub(s)
+		// Scrub the whole body read, then cut: a secret cut in two by
+		// the limit would not be recognised.
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		msg := sc.Scrub(fmt.Sprintf("HTTP %s", resp.Status))
+		if s := truncate(oneLine(sc.Scrub(string(snippet))), maxSnippet); s != "" {
+			msg += ": " + s
 		}
 		if r.Attempts > 1 {
 			msg += fmt.Sprintf(" (after %d attempts)", r.Attempts)

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -109,22 +111,47 @@ func TestSendRetriesThenDelivers(t *testing.T) {
 	}
 }
 
+// TestSendIsBoundedInTime runs Send in a synctest bubble, with the hook
+// in-process, so that its deadline and the retry wait run on the bubble's
+// fake clock: a hook that keeps answering 503 with a retry wait of an hour
+// must not hold Send past c.Timeout.
 func TestSendIsBoundedInTime(t *testing.T) {
-	h := &hook{statuses: []int{503}}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	c := quick(srv.URL)
-	c.RetryMax = 1000
-	c.Timeout = 50 * time.Millisecond
-	c.Backoff = func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return time.Hour }
-	start := time.Now()
-	res := Send(context.Background(), c, Event{Report: sampleReport()})
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("Send took %v with a 50ms deadline", took)
+	synctest.Test(t, func(t *testing.T) {
+		h := &hook{statuses: []int{503}}
+		c := quick("http://hook.in-process/x")
+		c.Client = &http.Client{Transport: handlerTransport{h}}
+		c.RetryMax = 1000
+		c.Timeout = 50 * time.Millisecond
+		c.Backoff = func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return time.Hour }
+		start := time.Now()
+		res := Send(context.Background(), c, Event{Report: sampleReport()})
+		if took := time.Since(start); took > c.Timeout {
+			t.Errorf("Send took %v (on the fake clock) with a %v deadline", took, c.Timeout)
+		}
+		if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "deadline") || len(h.bodies) != 1 {
+			t.Errorf("result %+v after %d requests, want a deadline error after 1", res[0], len(h.bodies))
+		}
+	})
+}
+
+// handlerTransport serves each request with a handler in-process: no socket,
+// so a test can run in a synctest bubble.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	sr := r.Clone(r.Context())
+	sr.RequestURI = r.URL.RequestURI()
+	if sr.Body == nil {
+		sr.Body = http.NoBody
 	}
-	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "deadline") {
-		t.Errorf("result %+v, want a deadline error", res[0])
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, sr)
+	if r.Body != nil {
+		r.Body.Close()
 	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 func TestSendAfterInterrupt(t *testing.T) {
@@ -309,3 +336,111 @@ func TestManyFailuresAreCapped(t *testing.T) {
 }
 
 var _ retryablehttp.Backoff = quick().Backoff
+
+// The secrets of the echo tests' hook URL.
+const (
+	echoPath  = "/hooks/T0A1B2C3/XyZsecretPath99"
+	echoToken = "s3cr3tT0ken"
+	echoPass  = "hunter22"
+)
+
+// echoing answers 404 with a body built from the request, the way
+// misconfigured or strict webhook servers do.
+func echoing(body func(r *http.Request) string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, body(r))
+	})
+}
+
+// echoServers are hooks that echo their secrets in different forms.
+var echoServers = []struct {
+	name string
+	h    http.Handler
+}{
+	{"Express: path and query", echoing(func(r *http.Request) string {
+		return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot POST " + r.URL.RequestURI() + "</pre>\n</body>\n</html>\n"
+	})},
+	{"the full URL", echoing(func(r *http.Request) string {
+		u, p, _ := r.BasicAuth()
+		return "no route for http://" + u + ":" + p + "@" + r.Host + r.URL.RequestURI()
+	})},
+	{"the full URL in JSON", echoing(func(r *http.Request) string {
+		b, _ := json.Marshal(map[string]string{"error": "not found", "url": "http://" + r.Host + r.URL.RequestURI()})
+		return string(b)
+	})},
+	{"just the token", echoing(func(r *http.Request) string {
+		return `{"error":"unknown token ` + r.URL.Query().Get("token") + `"}`
+	})},
+	{"just the password", echoing(func(r *http.Request) string {
+		_, p, _ := r.BasicAuth()
+		return "bad password " + p
+	})},
+	{"path segments, escaped", echoing(func(r *http.Request) string {
+		segs := strings.Split(r.URL.EscapedPath(), "/")
+		return "hook " + segs[len(segs)-1] + " in team " + segs[2] + " not found; query " + url.QueryEscape(r.URL.RawQuery)
+	})},
+	// The 200-character cut falls inside the path, after the team ID.
+	{"a long page cut inside the path", echoing(func(r *http.Request) string {
+		return strings.Repeat("x", 170) + " " + r.URL.RequestURI()
+	})},
+}
+
+// TestEchoedSecretsScrubbed sends to hooks that echo their path, query,
+// token or password in their answers: none of it may reach the result or
+// the log.
+func TestEchoedSecretsScrubbed(t *testing.T) {
+	for _, tc := range echoServers {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			hookURL := strings.Replace(srv.URL, "http://", "http://afisync:"+echoPass+"@", 1) + echoPath + "?token=" + echoToken + "&channel=ops"
+			var logs bytes.Buffer
+			c := quick(hookURL)
+			c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			res := Send(context.Background(), c, Event{Report: sampleReport()})
+			if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "HTTP 404") {
+				t.Fatalf("result %+v, want an HTTP 404 error", res[0])
+			}
+			all := logs.String() + res[0].Hook + " " + res[0].Err.Error()
+			for _, secret := range []string{echoToken, echoPass, "XyZsecretPath99", "T0A1B2C3", "token=", "afisync:"} {
+				if strings.Contains(all, secret) {
+					t.Errorf("%q shown:\n%s", secret, all)
+				}
+			}
+			if !strings.Contains(logs.String(), "notification not delivered") {
+				t.Errorf("no log line:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+func TestScrubber(t *testing.T) {
+	sc := NewScrubber([]string{
+		"https://user1:pa55word@hooks.example.com/services/T000/B000/XXXXSECRET?token=abc123&x=1#frag",
+		"https://discord.com/api/webhooks/123456789012/AbCdEf_gh-ij",
+		"::not a url",
+	})
+	for _, tc := range []struct{ in, want string }{
+		{"Cannot POST /services/T000/B000/XXXXSECRET?token=abc123&x=1", "Cannot POST /…"},
+		{"Cannot POST /services/T000/B000/XXXXSECRET", "Cannot POST /…"},
+		{"token abc123 unknown", "token … unknown"},
+		{"team T000, hook XXXXSECRET", "team …, hook …"},
+		{"user user1 password pa55word", "user … password …"},
+		{"see https://hooks.example.com/services/T000/B000/XXXXSECRET?token=abc123", "see https://hooks.example.com/…"},
+		{`{"url":"https:\/\/hooks.example.com\/services\/T000\/B000\/XXXXSECRET"}`, `{"url":"https:\/\/hooks.example.com\/…\/…\/…\/…"}`},
+		{"webhook 123456789012 token AbCdEf_gh-ij", "webhook … token …"},
+		{"the api webhooks answered 404", "the api … answered 404"},
+		{"x=1 stays: too short to tell from text", "x=1 stays: too short to tell from text"},
+		{"::not a url", "…"},
+	} {
+		if got := sc.Scrub(tc.in); got != tc.want {
+			t.Errorf("Scrub(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+	if got := (Scrubber{}).Scrub(`Post "https://h.example.com/a/b": EOF`); got != `Post "https://h.example.com/…": EOF` {
+		t.Errorf("zero Scrubber: %q", got)
+	}
+}

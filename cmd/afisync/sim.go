@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/internal/atomicfile"
 	"github.com/afisync/afisync/internal/awsid"
 )
 
@@ -25,6 +26,7 @@ type simFlags struct {
 	allowRemote   bool
 	stateFile     string
 	seedFile      string
+	envFile       string
 	copyTime      time.Duration
 	buildTime     time.Duration
 	jitter        float64
@@ -52,14 +54,18 @@ the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url. The Region
 comes from each request's signature and the account from its access key.
 
 It prints the endpoint it bound and the environment a client needs, then
-serves until interrupted. --state keeps the world across restarts (written at
-start, then atomically within a second of each change, and on shutdown); --seed preloads
-AFIs from YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; POST
+serves until interrupted. --env-file also writes that environment, as shell
+export lines, to a file that appears once the simulator listens and is
+removed when it stops: the way to run it in the background of a shell.
+--state keeps the world across restarts (written at start, then atomically
+within a second of each change, and on shutdown); --seed preloads AFIs from
+YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; POST
 /_sim/clock/advance?by=1h skips simulated time ahead. See docs/simulator.md.`,
 		Example: `  afisync sim
   afisync sim --listen 127.0.0.1:0 --copy-time 30s --seed afis.yaml
   afisync sim --throttle --throttle-scale 10 --error-rate 0.01 --fail-rate 0.05
-  eval "$(afisync sim --listen 127.0.0.1:4566 & sleep 1)"   # then: aws ec2 describe-fpga-images`,
+
+  ` + simBackgroundExample,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSim(cmd.Context(), c, f)
@@ -70,6 +76,7 @@ AFIs from YAML when there is no state yet. GET /_sim/stats returns call counts a
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --listen address that is not loopback")
 	fl.StringVar(&f.stateFile, "state", "", "load the world from FILE at start (if it exists, else write it there); save it within a second of each change and on shutdown")
 	fl.StringVar(&f.seedFile, "seed", "", "preload AFIs from this YAML file (ignored when --state FILE exists)")
+	fl.StringVar(&f.envFile, "env-file", "", "write the client environment (export lines) to FILE once listening; removed on exit")
 	fl.DurationVar(&f.copyTime, "copy-time", ec2sim.DefaultCopyTime, "how long a copy stays pending (0s: at once)")
 	fl.DurationVar(&f.buildTime, "build-time", ec2sim.DefaultBuildTime, "how long CreateFpgaImage stays pending (0s: at once)")
 	fl.Float64Var(&f.jitter, "jitter", 0, "± fraction applied to --copy-time and --build-time (0.2 = ±20%)")
@@ -150,6 +157,14 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	return o, errors.Join(errs...)
 }
 
+// simBackgroundExample is the help's example of a simulator in the
+// background of a shell (TestSimBackgroundExample runs it through bash).
+const simBackgroundExample = `# in the background; the env file appears once it listens:
+  afisync sim --env-file /tmp/ec2sim.env &
+  until [ -s /tmp/ec2sim.env ]; do sleep 0.1; done; . /tmp/ec2sim.env
+  aws ec2 describe-fpga-images --owners self
+  kill %1`
+
 // checkListen refuses a non-loopback address unless allowed.
 func checkListen(addr string, allowRemote bool) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -215,11 +230,24 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	case f.seedFile != "":
 		fmt.Fprintf(&b, "# seed: %d AFIs loaded from %s\n", seeded, f.seedFile)
 	}
-	fmt.Fprintf(&b, "# environment for the aws CLI and the AWS SDKs (EC2 and STS):\n")
-	fmt.Fprintf(&b, "export AWS_ENDPOINT_URL=%s\n", endpoint)
-	fmt.Fprintf(&b, "export AWS_ACCESS_KEY_ID=AKIDEXAMPLE   # account %s; see --accounts\n", f.defAccount)
-	fmt.Fprintf(&b, "export AWS_SECRET_ACCESS_KEY=secret    # not checked\n")
-	fmt.Fprintf(&b, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	var env strings.Builder
+	fmt.Fprintf(&env, "# environment for the aws CLI and the AWS SDKs (EC2 and STS):\n")
+	fmt.Fprintf(&env, "export AWS_ENDPOINT_URL=%s\n", endpoint)
+	fmt.Fprintf(&env, "export AWS_ACCESS_KEY_ID=AKIDEXAMPLE   # account %s; see --accounts\n", f.defAccount)
+	fmt.Fprintf(&env, "export AWS_SECRET_ACCESS_KEY=secret    # not checked\n")
+	fmt.Fprintf(&env, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	b.WriteString(env.String())
+	if f.envFile != "" {
+		if err := atomicfile.Write(f.envFile, 0o644, func(w io.Writer) error {
+			_, err := io.WriteString(w, env.String())
+			return err
+		}); err != nil {
+			ln.Close()
+			return withCode(exitFailed, fmt.Errorf("sim: --env-file: %w", err))
+		}
+		defer os.Remove(f.envFile)
+		fmt.Fprintf(&b, "# (also in %s)\n", f.envFile)
+	}
 	fmt.Fprint(c.stdout, b.String())
 
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
@@ -239,9 +267,7 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	select {
 	case err = <-served:
 	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = srv.Shutdown(shut)
-		cancel()
+		err = shutdown(srv, simShutdownGrace)
 		<-served
 	}
 	close(stopSaving)
@@ -256,6 +282,24 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 		return withCode(exitFailed, fmt.Errorf("sim: %w", err))
 	}
 	return nil
+}
+
+// simShutdownGrace is how long an interrupted `afisync sim` lets calls in
+// flight finish before it closes every connection.
+const simShutdownGrace = time.Second
+
+// shutdown stops srv gracefully, but for at most grace: then it closes every
+// connection that is left. Shutdown alone would wait up to 5 s for a
+// connection a client opened and has not used yet (the server counts it as
+// new, not idle).
+func shutdown(srv *http.Server, grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	srv.SetKeepAlivesEnabled(false)
+	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return srv.Close()
 }
 
 // simSeed is the --seed file: a list of AFIs to preload.

@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,7 +94,27 @@ func startSim(t *testing.T, args ...string) (endpoint string, out *simOutput, st
 // environment and returns its exit code, stdout and stderr.
 func awsCLI(t *testing.T, endpoint, region string, args ...string) (int, []byte, string) {
 	t.Helper()
-	cmd := exec.Command("aws", append([]string{"--endpoint-url", endpoint, "--region", region, "--output", "json"}, args...)...)
+	j := &awsJob{region: region, args: args}
+	awsBatch(t, endpoint, j)
+	return j.code, j.out, j.errOut
+}
+
+// awsJob is one aws CLI invocation of an awsBatch, and its result.
+type awsJob struct {
+	region string
+	args   []string
+	code   int
+	out    []byte
+	errOut string
+	err    error // the CLI could not be run
+}
+
+// awsBatch runs the aws CLI for every job at once, each with a clean
+// environment, and fills in the results. Starting the CLI costs about a
+// second of Python imports, so calls that do not depend on each other run
+// together.
+func awsBatch(t *testing.T, endpoint string, jobs ...*awsJob) {
+	t.Helper()
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -100,10 +122,9 @@ func awsCLI(t *testing.T, endpoint, region string, args ...string) (int, []byte,
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env,
+	env = append(env,
 		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
 		"AWS_SECRET_ACCESS_KEY=secret",
-		"AWS_DEFAULT_REGION="+region,
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
@@ -111,43 +132,75 @@ func awsCLI(t *testing.T, endpoint, region string, args ...string) (int, []byte,
 		"AWS_RETRY_MODE=standard",
 		"AWS_MAX_ATTEMPTS=1",
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("aws %v: %v", args, err)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() {
+			cmd := exec.Command("aws", append([]string{"--endpoint-url", endpoint, "--region", j.region, "--output", "json"}, j.args...)...)
+			cmd.Env = append(slices.Clip(env), "AWS_DEFAULT_REGION="+j.region)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); ok {
+				j.code = ee.ExitCode()
+			} else {
+				j.err = err
+			}
+			j.out, j.errOut = stdout.Bytes(), stderr.String()
+		})
 	}
-	return code, stdout.Bytes(), stderr.String()
+	wg.Wait()
+	for _, j := range jobs {
+		if j.err != nil {
+			t.Fatalf("aws %v: %v", j.args, j.err)
+		}
+	}
 }
 
-// awsOK runs the aws CLI, requires success and decodes its JSON output.
-func awsOK(t *testing.T, endpoint, region string, args ...string) map[string]any {
+// decoded requires that j succeeded and decodes its JSON output.
+func (j *awsJob) decoded(t *testing.T) map[string]any {
 	t.Helper()
-	code, out, errOut := awsCLI(t, endpoint, region, args...)
-	if code != 0 {
-		t.Fatalf("aws %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	if j.code != 0 {
+		t.Fatalf("aws %s: exit %d: %s", strings.Join(j.args, " "), j.code, j.errOut)
 	}
 	m := map[string]any{}
-	if len(bytes.TrimSpace(out)) > 0 {
-		if err := json.Unmarshal(out, &m); err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	if len(bytes.TrimSpace(j.out)) > 0 {
+		if err := json.Unmarshal(j.out, &m); err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(j.args, " "), err, j.out)
 		}
 	}
 	return m
 }
 
+// awsOK runs the aws CLI, requires success and decodes its JSON output.
+func awsOK(t *testing.T, endpoint, region string, args ...string) map[string]any {
+	t.Helper()
+	j := &awsJob{region: region, args: args}
+	awsBatch(t, endpoint, j)
+	return j.decoded(t)
+}
+
+// describeJob is a describe-fpga-images of one AFI.
+func describeJob(region, id string) *awsJob {
+	return &awsJob{region: region, args: []string{"ec2", "describe-fpga-images", "--fpga-image-ids", id}}
+}
+
+// one returns the single FpgaImages entry a describeJob found.
+func (j *awsJob) one(t *testing.T) map[string]any {
+	t.Helper()
+	out := j.decoded(t)
+	imgs, _ := out["FpgaImages"].([]any)
+	if len(imgs) != 1 {
+		t.Fatalf("%s: %v", strings.Join(j.args, " "), out)
+	}
+	return imgs[0].(map[string]any)
+}
+
 // describeOne returns the single FpgaImages entry for id.
 func describeOne(t *testing.T, endpoint, region, id string) map[string]any {
 	t.Helper()
-	out := awsOK(t, endpoint, region, "ec2", "describe-fpga-images", "--fpga-image-ids", id)
-	imgs, _ := out["FpgaImages"].([]any)
-	if len(imgs) != 1 {
-		t.Fatalf("describe %s: %v", id, out)
-	}
-	return imgs[0].(map[string]any)
+	j := describeJob(region, id)
+	awsBatch(t, endpoint, j)
+	return j.one(t)
 }
 
 func keysOf(m map[string]any) []string {
@@ -195,8 +248,13 @@ images:
 `
 
 // TestSimWithAWSCLI reproduces the examples of AWS's copy_fpga_image
-// documentation with the real aws CLI against afisync sim.
+// documentation with the real aws CLI against afisync sim. Calls that do not
+// depend on each other run at once (awsBatch): seven rounds instead of 21
+// calls one after another.
 func TestSimWithAWSCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the aws CLI 21 times")
+	}
 	needAWSCLI(t)
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed.yaml")
@@ -209,17 +267,33 @@ func TestSimWithAWSCLI(t *testing.T) {
 		t.Errorf("startup output:\n%s", out)
 	}
 	const src = "afi-01a7ea9bafe3ef8cc"
+	copyJob := func(region, source string) *awsJob {
+		return &awsJob{region: region, args: []string{"ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", source}}
+	}
 
-	// Same-Region copy.
-	same := awsOK(t, ep, "us-east-1", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", src)
+	// Round 1: a same-Region copy, a cross-Region copy, a copy that will
+	// fail (a source not owned by the caller) and a fresh build.
+	sameJob, crossJob, notOwnedJob := copyJob("us-east-1", src), copyJob("us-west-2", src), copyJob("us-west-2", "afi-0f0e0d0c0b0a09080")
+	buildJob := &awsJob{region: "us-east-1", args: []string{"ec2", "create-fpga-image", "--name", "cl_new", "--input-storage-location", "Bucket=b,Key=dcp.tar",
+		"--tag-specifications", "ResourceType=fpga-image,Tags=[{Key=team,Value=fpga}]"}}
+	awsBatch(t, ep, sameJob, crossJob, notOwnedJob, buildJob)
+	same := sameJob.decoded(t)
 	sameID, _ := same["FpgaImageId"].(string)
 	if !ec2sim.ValidAFIID(sameID) || sameID == src {
 		t.Fatalf("copy-fpga-image: %v", same)
 	}
+	cross := crossJob.decoded(t)["FpgaImageId"].(string)
+	notOwned := notOwnedJob.decoded(t)["FpgaImageId"].(string)
+	built := buildJob.decoded(t)
+	if g, _ := built["FpgaImageGlobalId"].(string); !strings.HasPrefix(g, "agfi-") {
+		t.Errorf("create-fpga-image: %v", built)
+	}
 
-	// Cross-Region copy: pending, with exactly the fields of AWS's example.
-	cross := awsOK(t, ep, "us-west-2", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", src)["FpgaImageId"].(string)
-	pending := describeOne(t, ep, "us-west-2", cross)
+	// Round 2: the cross-Region copy is pending, with exactly the fields
+	// of AWS's example; a copy of the build, still pending, will fail.
+	pendingJob, badStateJob := describeJob("us-west-2", cross), copyJob("us-west-2", built["FpgaImageId"].(string))
+	awsBatch(t, ep, pendingJob, badStateJob)
+	pending := pendingJob.one(t)
 	wantPending := []string{"CreateTime", "Description", "FpgaImageId", "Name", "OwnerId", "State", "UpdateTime"}
 	if got := keysOf(pending); !slices.Equal(got, wantPending) {
 		t.Errorf("pending copy fields = %v, want %v (%v)", got, wantPending, pending)
@@ -227,20 +301,18 @@ func TestSimWithAWSCLI(t *testing.T) {
 	if st := pending["State"].(map[string]any); st["Code"] != "pending" || pending["Name"] != "hello_world_1.3.0" || pending["Description"] != "Hello World AFI" {
 		t.Errorf("pending copy: %v", pending)
 	}
-
-	// Two copies that will fail: a source not owned by the caller, and a
-	// source that is still pending (a fresh build).
-	notOwned := awsOK(t, ep, "us-west-2", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", "afi-0f0e0d0c0b0a09080")["FpgaImageId"].(string)
-	built := awsOK(t, ep, "us-east-1", "ec2", "create-fpga-image", "--name", "cl_new", "--input-storage-location", "Bucket=b,Key=dcp.tar",
-		"--tag-specifications", "ResourceType=fpga-image,Tags=[{Key=team,Value=fpga}]")
-	if g, _ := built["FpgaImageGlobalId"].(string); !strings.HasPrefix(g, "agfi-") {
-		t.Errorf("create-fpga-image: %v", built)
-	}
-	badState := awsOK(t, ep, "us-west-2", "ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", built["FpgaImageId"].(string))["FpgaImageId"].(string)
+	badState := badStateJob.decoded(t)["FpgaImageId"].(string)
 
 	advance(t, ep, time.Hour)
 
-	avail := describeOne(t, ep, "us-west-2", cross)
+	// Round 3: every copy has settled; tag the cross-Region one; an FPGA
+	// call outside the FPGA Regions; STS.
+	availJob, sameDescJob, notOwnedDescJob, badStateDescJob := describeJob("us-west-2", cross), describeJob("us-east-1", sameID), describeJob("us-west-2", notOwned), describeJob("us-west-2", badState)
+	tagJob := &awsJob{region: "us-west-2", args: []string{"ec2", "create-tags", "--resources", cross, "--tags", "Key=afisync:plan,Value=fleet"}}
+	outsideJob := &awsJob{region: "us-east-2", args: []string{"ec2", "describe-fpga-images"}}
+	whoJob := &awsJob{region: "us-east-1", args: []string{"sts", "get-caller-identity"}}
+	awsBatch(t, ep, availJob, sameDescJob, notOwnedDescJob, badStateDescJob, tagJob, outsideJob, whoJob)
+	avail := availJob.one(t)
 	if avail["State"].(map[string]any)["Code"] != "available" || avail["FpgaImageGlobalId"] != "agfi-088bffb3ab91ca2d1" {
 		t.Errorf("cross-region copy after copy time: %v", avail)
 	}
@@ -249,14 +321,17 @@ func TestSimWithAWSCLI(t *testing.T) {
 			t.Errorf("available copy lacks %s: %v", k, avail)
 		}
 	}
-	if s := describeOne(t, ep, "us-east-1", sameID); s["FpgaImageGlobalId"] != "agfi-088bffb3ab91ca2d1" || s["Name"] != "hello_world_1.3.0" {
+	if s := sameDescJob.one(t); s["FpgaImageGlobalId"] != "agfi-088bffb3ab91ca2d1" || s["Name"] != "hello_world_1.3.0" {
 		t.Errorf("same-region copy: %v", s)
 	}
-	for _, tc := range []struct{ id, msg string }{
-		{notOwned, "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."},
-		{badState, "INVALID_STATE: Source image is not in a suitable state to allow copying."},
+	for _, tc := range []struct {
+		j   *awsJob
+		msg string
+	}{
+		{notOwnedDescJob, "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."},
+		{badStateDescJob, "INVALID_STATE: Source image is not in a suitable state to allow copying."},
 	} {
-		f := describeOne(t, ep, "us-west-2", tc.id)
+		f := tc.j.one(t)
 		if got, want := keysOf(f), []string{"CreateTime", "FpgaImageId", "OwnerId", "State", "UpdateTime"}; !slices.Equal(got, want) {
 			t.Errorf("failed copy fields = %v, want %v", got, want)
 		}
@@ -265,9 +340,15 @@ func TestSimWithAWSCLI(t *testing.T) {
 			t.Errorf("failed copy state = %v, want %q", st, tc.msg)
 		}
 	}
+	tagJob.decoded(t)
+	if outsideJob.code == 0 || !strings.Contains(outsideJob.errOut, "InvalidAction") {
+		t.Errorf("FPGA call in us-east-2: exit %d, %s", outsideJob.code, outsideJob.errOut)
+	}
+	if who := whoJob.decoded(t); who["Account"] != ec2sim.DefaultAccount {
+		t.Errorf("sts get-caller-identity: %v", who)
+	}
 
-	// Tags, filters, delete.
-	awsOK(t, ep, "us-west-2", "ec2", "create-tags", "--resources", cross, "--tags", "Key=afisync:plan,Value=fleet")
+	// Rounds 4-6: the tag filter, delete, describe after delete.
 	byTag := awsOK(t, ep, "us-west-2", "ec2", "describe-fpga-images", "--owners", "self", "--filters", "Name=tag:afisync:plan,Values=fleet")
 	if imgs := byTag["FpgaImages"].([]any); len(imgs) != 1 || imgs[0].(map[string]any)["FpgaImageId"] != cross {
 		t.Errorf("tag filter: %v", byTag)
@@ -281,14 +362,6 @@ func TestSimWithAWSCLI(t *testing.T) {
 	code, _, errOut := awsCLI(t, ep, "us-west-2", "ec2", "describe-fpga-images", "--fpga-image-ids", cross)
 	if code == 0 || !strings.Contains(errOut, "InvalidFpgaImageID.NotFound") || !strings.Contains(errOut, "Image ID '"+cross+"' not found.") {
 		t.Errorf("describe after delete: exit %d, %s", code, errOut)
-	}
-	code, _, errOut = awsCLI(t, ep, "us-east-2", "ec2", "describe-fpga-images")
-	if code == 0 || !strings.Contains(errOut, "InvalidAction") {
-		t.Errorf("FPGA call in us-east-2: exit %d, %s", code, errOut)
-	}
-	who := awsOK(t, ep, "us-east-1", "sts", "get-caller-identity")
-	if who["Account"] != ec2sim.DefaultAccount {
-		t.Errorf("sts get-caller-identity: %v", who)
 	}
 
 	// Stats over HTTP.
@@ -305,7 +378,7 @@ func TestSimWithAWSCLI(t *testing.T) {
 		t.Errorf("stats: %+v", st)
 	}
 
-	// The state survives a restart.
+	// Round 7: the state survives a restart.
 	if code := stop(); code != 0 {
 		t.Fatalf("sim exited %d", code)
 	}
@@ -315,6 +388,136 @@ func TestSimWithAWSCLI(t *testing.T) {
 	}
 	if f := describeOne(t, ep2, "us-west-2", notOwned); f["State"].(map[string]any)["Code"] != "failed" {
 		t.Errorf("after restart: %v", f)
+	}
+}
+
+// TestHelperMain runs main() when the test binary is started by
+// TestSimBackgroundExample as afisync: the arguments after "--" are the
+// command line, and signals work as they do in the real binary.
+func TestHelperMain(t *testing.T) {
+	if os.Getenv("AFISYNC_TEST_MAIN") != "1" {
+		t.Skip("runs only as afisync for TestSimBackgroundExample")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Args = append([]string{"afisync"}, args...)
+	main()
+}
+
+// TestSimBackgroundExample runs the help's example of a simulator in the
+// background through bash, as documented but for the env file's path and a
+// free port, with the aws CLI: it must finish (the old example, eval of a
+// command substitution around a background job, never did), reach the
+// simulator, and leave no env file behind.
+func TestSimBackgroundExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs bash, the aws CLI and afisync sim as processes")
+	}
+	needAWSCLI(t)
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("optional: bash not found in PATH, so afisync sim --help's background example is not run (README: Testing)")
+	}
+	dir := t.TempDir()
+	// afisync on PATH is this test binary running main().
+	wrapper := "#!/bin/sh\nAFISYNC_TEST_MAIN=1 exec " + shellQuote(os.Args[0]) + " -test.run='^TestHelperMain$' -- \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "afisync"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	envFile := filepath.Join(dir, "ec2sim.env")
+	example := strings.NewReplacer(
+		"/tmp/ec2sim.env", shellQuote(envFile),
+		"afisync sim ", "afisync sim --listen 127.0.0.1:0 ",
+	).Replace(simBackgroundExample)
+	// Then say which endpoint the shell got and wait for the simulator to
+	// stop (kill %1 sends SIGTERM).
+	script := "set -e\n" + example + "\nwait || true\necho \"endpoint=$AWS_ENDPOINT_URL\"\n"
+
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bash, "-c", script)
+	cmd.Dir = dir
+	// Its own process group, so that a hang kills the background job too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env,
+		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+	)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the example did not finish within %s (a hang detector, not a timing assertion):\n%s\n%s", hangBound, script, out)
+	}
+	if err != nil {
+		t.Fatalf("the example failed: %v\n%s\n%s", err, script, out)
+	}
+	text := string(out)
+	m := regexp.MustCompile(`endpoint=(http://127\.0\.0\.1:[0-9]+)\n`).FindStringSubmatch(text)
+	if m == nil || !strings.Contains(text, "ec2sim listening on "+m[1]) {
+		t.Errorf("the shell did not get the simulator's endpoint:\n%s", text)
+	}
+	if !strings.Contains(text, `"FpgaImages": []`) {
+		t.Errorf("aws ec2 describe-fpga-images did not answer from the simulator:\n%s", text)
+	}
+	if _, err := os.Stat(envFile); !os.IsNotExist(err) {
+		t.Errorf("env file left behind after the simulator stopped (stat: %v)", err)
+	}
+}
+
+// hangBound bounds tests that run processes which could hang: a hang
+// detector, far above the time they take.
+const hangBound = 2 * time.Minute
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestSimEnvFile checks --env-file in-process: the file holds the export
+// lines the simulator printed, and is gone once it stops.
+func TestSimEnvFile(t *testing.T) {
+	envFile := filepath.Join(t.TempDir(), "sim.env")
+	ep, out, stop := startSim(t, "--env-file", envFile)
+	raw, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exports []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "export ") {
+			exports = append(exports, line)
+		}
+	}
+	for _, line := range exports {
+		if !strings.Contains(string(raw), line+"\n") {
+			t.Errorf("env file lacks %q:\n%s", line, raw)
+		}
+	}
+	if len(exports) != 4 || !strings.Contains(string(raw), "export AWS_ENDPOINT_URL="+ep+"\n") {
+		t.Errorf("env file:\n%s\nstdout:\n%s", raw, out)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("sim exited %d", code)
+	}
+	if _, err := os.Stat(envFile); !os.IsNotExist(err) {
+		t.Errorf("env file left behind (stat: %v)", err)
+	}
+	// A directory that does not exist: exit 1 before serving.
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"sim", "--listen", "127.0.0.1:0", "--env-file", filepath.Join(t.TempDir(), "no", "such", "dir")}, strings.NewReader(""), &o, &e); code != exitFailed || !strings.Contains(e.String(), "--env-file") {
+		t.Errorf("unwritable --env-file: exit %d, %s", code, e.String())
 	}
 }
 

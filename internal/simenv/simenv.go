@@ -4,7 +4,6 @@
 package simenv
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -33,6 +32,7 @@ type Env struct {
 	Sim      *ec2sim.Sim
 	Endpoint string // http://127.0.0.1:PORT
 	srv      *http.Server
+	served   chan struct{} // closed when Serve has returned
 }
 
 // Start serves a new simulator on a loopback port and seeds it with every
@@ -47,8 +47,9 @@ func Start(p *plan.Plan) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the simulator: %w", err)
 	}
-	e := &Env{Sim: sim, Endpoint: "http://" + ln.Addr().String(), srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}}
+	e := &Env{Sim: sim, Endpoint: "http://" + ln.Addr().String(), srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}, served: make(chan struct{})}
 	go func() {
+		defer close(e.served)
 		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			panic(err)
 		}
@@ -66,11 +67,17 @@ func (e *Env) Config() afi.Config {
 	}
 }
 
-// Close stops the simulator.
+// Close stops the simulator at once: it closes the listener and every
+// connection, idle or not, and returns when the server has stopped. A run
+// closes the simulator after it has reported, when none of its calls is in
+// flight, so there is nothing to wait for. (http.Server.Shutdown would wait
+// up to 5 s for a connection the SDK opened and never used: the server
+// counts a connection that has sent nothing as new, not idle, for its first
+// 5 seconds.)
 func (e *Env) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return e.srv.Shutdown(ctx)
+	err := e.srv.Close()
+	<-e.served
+	return err
 }
 
 // Seed adds p's sources to sim: each explicit source AFI, available and

@@ -5,6 +5,7 @@
 //
 //	go run ./bench/cmd/afisync-bench            # everything (a few minutes)
 //	go run ./bench/cmd/afisync-bench -sizes 10x3,100x8 -faults=false -kill=false
+//	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match endpoint
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -30,17 +32,23 @@ func main() {
 	concurrency := flag.Int("concurrency", 0, "afisync --concurrency (0: its default)")
 	baselineMax := flag.Int("baseline-max", 4000, "run the naive baseline only for scenarios with at most this many targets")
 	faults := flag.Bool("faults", true, "run the fault matrix")
+	match := flag.String("match", "", "run only the fault cases whose name matches this regular expression")
 	kill := flag.Bool("kill", true, "run the SIGKILL case (builds ./cmd/afisync)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, *kill); err != nil {
+	re, err := regexp.Compile(*match)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "afisync-bench: -match:", err)
+		os.Exit(2)
+	}
+	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, re, *kill); err != nil {
 		fmt.Fprintln(os.Stderr, "afisync-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults, kill bool) error {
+func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults bool, match *regexp.Regexp, kill bool) error {
 	args := []string{"go", "run", "./bench/cmd/afisync-bench"}
 	for _, a := range os.Args[1:] {
 		if a == "" || strings.ContainsAny(a, " '\"") {
@@ -85,6 +93,9 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 	if faults {
 		var frs []bench.FaultResult
 		for _, c := range FaultMatrix(scale) {
+			if !match.MatchString(c.Name) {
+				continue
+			}
 			fr, err := bench.RunFault(ctx, c)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.Name, err)
@@ -134,6 +145,7 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 
 // FaultMatrix is the full fault matrix.
 func FaultMatrix(scale float64) []bench.FaultCase {
+	sc := strconv.FormatFloat(scale, 'g', -1, 64)
 	return []bench.FaultCase{
 		{Name: "20% random 5xx (manual clock)", AFIs: 100, Regions: 8, Manual: true, Sim: ec2sim.Options{ErrorRate: 0.2, Seed: 11}},
 		{Name: "10% of copies fail transiently (manual clock)", AFIs: 100, Regions: 8, Manual: true, Sim: ec2sim.Options{FailRate: 0.1, Seed: 12}},
@@ -142,6 +154,19 @@ func FaultMatrix(scale float64) []bench.FaultCase {
 		{Name: "throttling at EC2's real rates (scale 1), paced", AFIs: 80, Regions: 2, Scale: 1, Latency: bench.DefaultLatency, Sim: ec2sim.Options{Throttle: true, Seed: 15}},
 		{Name: "throttling at EC2's real rates (scale 1), no pacing: SDK retries only", AFIs: 80, Regions: 2, Scale: 1, Latency: bench.DefaultLatency, NoPacing: true, Sim: ec2sim.Options{Throttle: true, Seed: 16}},
 		{Name: "latency spikes: 5% of calls +2 s (scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency, Spike: bench.Spike{Fraction: 0.05, Extra: time.Duration(float64(2*time.Second) / scale)}, Sim: ec2sim.Options{Throttle: true, Seed: 17}},
+		// Outages after 300 calls, mid-copy: the endpoint stalls (accepts
+		// and never answers: each attempt is abandoned after afi's
+		// per-attempt deadline and retried) or dies (connection refused),
+		// for 20 s or for good (the run ends by --timeout 2m). Each
+		// rerun is the next cron run, with the endpoint back.
+		{Name: "endpoint stalls for 20 s mid-run (scale " + sc + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency,
+			Outage: bench.Outage{Stall: true, After: 300, For: 20 * time.Second}, Sim: ec2sim.Options{Throttle: true, Seed: 19}},
+		{Name: "endpoint stalls for good mid-run, --timeout 2m; rerun (scale " + sc + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency,
+			Deadline: 2 * time.Minute, Rerun: true, Outage: bench.Outage{Stall: true, After: 300}, Sim: ec2sim.Options{Throttle: true, Seed: 20}},
+		{Name: "endpoint dies for 20 s mid-run (connection refused); rerun (scale " + sc + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency,
+			Rerun: true, Outage: bench.Outage{After: 300, For: 20 * time.Second}, Sim: ec2sim.Options{Throttle: true, Seed: 21}},
+		{Name: "endpoint dies for good mid-run, --timeout 2m; rerun (scale " + sc + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency,
+			Deadline: 2 * time.Minute, Rerun: true, Outage: bench.Outage{After: 300}, Sim: ec2sim.Options{Throttle: true, Seed: 22}},
 		{Name: "everything at once: 5% 5xx, 10% failed copies, throttled, spikes, 2 concurrent (scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency, Concurrent: 2, Spike: bench.Spike{Fraction: 0.05, Extra: time.Duration(float64(2*time.Second) / scale)}, Sim: ec2sim.Options{Throttle: true, ErrorRate: 0.05, FailRate: 0.1, Seed: 18}},
 	}
 }
