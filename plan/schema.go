@@ -96,7 +96,7 @@ var topKeys = []key[doc]{
 		value: valueOf(func(d *doc) *int { return &d.Version }, (*parser).version, intNode)},
 	{name: "name", typ: "string", note: "the plan's name", required: "add name: <plan name>; afisync tags every copy with it",
 		value: valueOf(func(d *doc) *string { return &d.Name }, text(MaxTagValueLen, "give the plan a name; afisync tags every copy with it",
-			"the name becomes the value of the "+TagPlan+" tag"), strNode)},
+			"the name becomes the value of this plan's claim tag, "+ClaimPrefix+"<name>"), strNode)},
 	{name: "defaults", typ: "mapping",
 		value: value[doc]{read: (*parser).defaults, node: defaultsNode, zero: shownAlways[doc]}},
 	{name: "settings", typ: "mapping",
