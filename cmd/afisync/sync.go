@@ -26,6 +26,8 @@ type syncFlags struct {
 	prune        bool
 	prunePublic  bool
 	refresh      bool
+	out          string // diff --out: save the decisions
+	from         string // sync --from: apply saved decisions
 	output       string
 	reportFile   string
 	detailedExit bool
@@ -64,6 +66,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
 	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
+	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
 	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
 	return cmd
 }
@@ -88,6 +91,7 @@ or command line.`,
 	}
 	addPlanFlags(cmd, f)
 	cmd.Flags().BoolVar(&f.prune, "prune", false, "also list this plan's copies that sync --prune would delete (would-prune)")
+	cmd.Flags().StringVar(&f.out, "out", "", "save what sync would do to FILE (JSON), for sync --from FILE to apply after review")
 	return cmd
 }
 
@@ -140,8 +144,12 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	}
 	un.logger = logger
 
+	if err := checkSavedFlags(fl, f); err != nil {
+		return withCode(exitInvalid, err)
+	}
+
 	// From here on, every run ends in a report, even one that cannot start.
-	p, err := loadPlanFlag(ctx, c, f.plan)
+	p, sv, err := loadPlanOrSaved(ctx, c, f)
 	if err != nil {
 		return un.startFailure(ctx, "", err)
 	}
@@ -154,6 +162,10 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		Refresh:     f.refresh,
 		Logger:      logger,
 	})
+	save := applySaved(sv, &opts)
+	if f.out != "" {
+		save = saveTo(f.out, p, &opts)
+	}
 
 	client, closeClient, err := connect(ctx, c, p, &opts)
 	if err != nil {
@@ -167,6 +179,8 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	un.stopProgress()
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
+	} else if serr := save(); serr != nil {
+		rep.Error = serr.Error()
 	}
 	return un.deliver(ctx, rep, client, nil)
 }
