@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,6 +39,12 @@ func ClaimKey(name string) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
+// TagSharing records, on a copy only one plan claims, a digest of the load
+// permissions that plan last applied to it (reconcile.SharingDigest): a
+// later run that finds the same digest skips reading the copy's load
+// permissions (one DescribeFpgaImageAttribute call a copy).
+const TagSharing = "afisync:sharing"
+
 // IsClaimKey reports whether a tag key is a claim (or the legacy TagPlan).
 func IsClaimKey(key string) bool { return key == TagPlan || strings.HasPrefix(key, ClaimPrefix) }
 
@@ -51,7 +58,7 @@ func Claims(tags map[string]string) []string {
 		}
 	}
 	sort.Strings(out)
-	return compactStrings(out)
+	return slices.Compact(out)
 }
 
 // HasClaim reports whether plan name claims a copy with these tags.
@@ -68,15 +75,4 @@ func OtherClaims(tags map[string]string, name string) []string {
 		}
 	}
 	return out
-}
-
-func compactStrings(xs []string) []string {
-	n := 0
-	for i, x := range xs {
-		if i == 0 || x != xs[n-1] {
-			xs[n] = x
-			n++
-		}
-	}
-	return xs[:n]
 }
