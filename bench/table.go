@@ -149,3 +149,55 @@ func WritePruneRaceTable(w io.Writer, rs []PruneRaceResult) {
 			r.PublicDeleted, r.PublicRemoved, r.Resets, kept, r.Failed, r.Calls.Total, r.Calls.Errors, secs(r.Wall))
 	}
 }
+
+// WriteWaitTable writes sync --wait results as a Markdown table. Goal is
+// issue 13's bound, 1.10 × floor + 5 s (scaled); Over min counts calls
+// other than polls.
+func WriteWaitTable(w io.Writer, rs []WaitResult, scale float64) {
+	fmt.Fprintln(w, "| Case | Targets | Wall (s) | Floor (s) | Wall ÷ floor | 1.10 × floor + 5 s | Calls (by action) | Min calls (without polls) | Over min | Polls (share of the describe bucket) | Throttled | Failed | Dup | Lost | Shared | Pending source: copied in this run | Failed source: reported with its message |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	for _, r := range rs {
+		if r.Rerun != nil && r.Wall == 0 {
+			continue // a rerun-only case: WriteRerunTable
+		}
+		ratio, goal := "—", "—"
+		if r.Ratio() > 0 {
+			ratio = fmt.Sprintf("%.2f", r.Ratio())
+			g := time.Duration(1.10*float64(r.Floor)) + time.Duration(float64(5*time.Second)/scale)
+			met := "met"
+			if r.Wall > g {
+				met = "**not met**"
+			}
+			goal = secs(g) + " " + met
+		}
+		pending, failed := "—", "—"
+		if r.PendingTargets > 0 {
+			pending = fmt.Sprintf("%d/%d", r.PendingCopied, r.PendingTargets)
+		}
+		if r.FailedTargets > 0 {
+			failed = fmt.Sprintf("%d/%d: %s", r.FailedReported, r.FailedTargets, strings.ReplaceAll(truncate(r.FailedMessage, 120), "|", "\\|"))
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %d (%s) | %d | %+.1f%% | %d (%.1f%%) | %d (%.1f%%) | %d | %d | %d | %d | %s | %s |\n",
+			r.Name, r.Targets, secs(r.Wall), secs(r.Floor), ratio, goal,
+			r.Calls.Total, byAction(r.Calls.ByAction), r.MinCalls, 100*r.OverMin(),
+			r.Polls, 100*r.PollShare, r.Calls.Throttled, 100*r.ThrottledShare(),
+			r.Failed, r.Inv.Duplicates, r.Inv.Lost, r.Shared, pending, failed)
+	}
+}
+
+// WriteRerunTable writes the in-sync reruns of sync --wait results as a
+// Markdown table; Limit is issue 13's bound on describes (2 per
+// destination region + 2).
+func WriteRerunTable(w io.Writer, rs []WaitResult) {
+	fmt.Fprintln(w, "| Case | Targets | Wall (s) | Calls (by action) | Describes | Limit | DescribeFpgaImageAttribute | Throttled | Changed | In sync | Bad | Shared |")
+	fmt.Fprintln(w, "|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		x := r.Rerun
+		if x == nil {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %d (%s) | %d | %d | %d | %d | %d | %d | %d | %d |\n",
+			r.Name, r.Targets, secs(x.Wall), x.Calls.Total, byAction(x.Calls.ByAction), x.Describes(), x.Limit,
+			x.Calls.ByAction["DescribeFpgaImageAttribute"], x.Calls.Throttled, x.Changed, x.InSync, x.Bad, r.Shared)
+	}
+}

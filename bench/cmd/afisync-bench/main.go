@@ -1,11 +1,14 @@
 // Command afisync-bench runs afisync's full measurement suite against the
 // in-process EC2 simulator and prints Markdown tables: the throttled
-// scenarios (afisync and the naive baseline), the fault matrix (with the
-// rows of several plans and runs in one account: multi-plan,
-// concurrent-throttled, prune-race) and the SIGKILL case. docs/performance.md records its output.
+// scenarios (afisync and the naive baseline), the sync --wait rows (copy
+// times, share_with, sources being built, in-sync reruns), the fault matrix
+// (with the rows of several plans and runs in one account: multi-plan,
+// concurrent-throttled, prune-race) and the SIGKILL case.
+// docs/performance.md records its output.
 //
 //	go run ./bench/cmd/afisync-bench            # everything (a few minutes)
-//	go run ./bench/cmd/afisync-bench -sizes 10x3,100x8 -faults=false -kill=false
+//	go run ./bench/cmd/afisync-bench -sizes 10x3,100x8 -faults=false -wait=false -kill=false
+//	go run ./bench/cmd/afisync-bench -sizes '' -faults=false -kill=false     # the sync --wait rows
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match endpoint
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match 'multi-plan|concurrent-throttled|prune-race'
 package main
@@ -36,6 +39,7 @@ func main() {
 	faults := flag.Bool("faults", true, "run the fault matrix")
 	match := flag.String("match", "", "run only the fault cases whose name matches this regular expression")
 	kill := flag.Bool("kill", true, "run the SIGKILL case (builds ./cmd/afisync)")
+	wait := flag.Bool("wait", true, "run the sync --wait rows (copy times, share_with, pending sources, in-sync reruns; filtered by -match)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -44,13 +48,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "afisync-bench: -match:", err)
 		os.Exit(2)
 	}
-	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, re, *kill); err != nil {
+	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, *wait, re, *kill); err != nil {
 		fmt.Fprintln(os.Stderr, "afisync-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults bool, match *regexp.Regexp, kill bool) error {
+func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults, wait bool, match *regexp.Regexp, kill bool) error {
 	args := []string{"go", "run", "./bench/cmd/afisync-bench"}
 	for _, a := range os.Args[1:] {
 		if a == "" || strings.ContainsAny(a, " '\"|*?()&;<>$") {
@@ -91,6 +95,11 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 		fmt.Fprintln(w)
 		bench.WriteScenarioTable(w, results)
 		fmt.Fprintln(w)
+	}
+	if wait {
+		if err := runWait(ctx, w, scale, match); err != nil {
+			return err
+		}
 	}
 	if faults {
 		var frs []bench.FaultResult
@@ -147,6 +156,53 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 		}
 		fmt.Fprintln(w)
 	}
+	return nil
+}
+
+// WaitRows are the sync --wait rows (issue 13), at 50 ms of latency a call
+// (the issue's conditions), copies pending 10 or 30 s ± 20%: the issue's
+// 120×2 and 300×4 waits, the 300×4 headline with share_with one account
+// and its in-sync rerun, sources still being built (one available 20 s
+// after the run starts, one failed then), and a 1000×10 in-sync rerun with
+// sharing.
+func WaitRows(scale float64) []bench.WaitCase {
+	sc := strconv.FormatFloat(scale, 'g', -1, 64)
+	const lat = 50 * time.Millisecond
+	return []bench.WaitCase{
+		{Name: "wait 120×2, copies 10 s ±20% (scale " + sc + ")", AFIs: 120, Regions: 2, Scale: scale, Latency: lat, CopyTime: 10 * time.Second, Jitter: 0.2, Seed: 61},
+		{Name: "wait 300×4, copies 10 s ±20% (scale " + sc + ")", AFIs: 300, Regions: 4, Scale: scale, Latency: lat, CopyTime: 10 * time.Second, Jitter: 0.2, Seed: 62},
+		{Name: "wait 300×4 share_with, copies 30 s ±20%; in-sync rerun (scale " + sc + ")", AFIs: 300, Regions: 4, Scale: scale, Latency: lat, CopyTime: 30 * time.Second, Jitter: 0.2, Share: true, Rerun: true, Seed: 63},
+		{Name: "wait 50×4 share_with + 2 sources being built: available at 20 s, failed at 20 s (scale " + sc + ")", AFIs: 50, Regions: 4, Scale: scale, Latency: lat, CopyTime: 30 * time.Second, Jitter: 0.2, Share: true, Seed: 64,
+			Pending: []bench.PendingSource{{After: 20 * time.Second}, {After: 20 * time.Second, Message: "DCP_CORRUPT: the design checkpoint (DCP) is corrupt"}}},
+		{Name: "rerun 1000×10 share_with, in sync (scale " + sc + ")", AFIs: 1000, Regions: 10, Scale: scale, Latency: lat, Share: true, RerunOnly: true, Seed: 65},
+	}
+}
+
+func runWait(ctx context.Context, w io.Writer, scale float64, match *regexp.Regexp) error {
+	var rs []bench.WaitResult
+	for _, c := range WaitRows(scale) {
+		if !match.MatchString(c.Name) {
+			continue
+		}
+		r, err := bench.RunWait(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %.2fs (floor %.2fs)\n", c.Name, r.Wall.Seconds(), r.Floor.Seconds())
+		rs = append(rs, r)
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "### sync --wait")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Latency 50ms ÷ %g in these rows (not -latency). Floor: the last copy's earliest start the CopyFpgaImage bucket allows, (C − 50)/5 s, plus its copy time at the jitter's maximum, ÷ %g. Min calls leave out polls (counted apart).\n\n", scale, scale)
+	bench.WriteWaitTable(w, rs, scale)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "### In-sync reruns")
+	fmt.Fprintln(w)
+	bench.WriteRerunTable(w, rs)
+	fmt.Fprintln(w)
 	return nil
 }
 
