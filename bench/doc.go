@@ -11,7 +11,10 @@
 // target converged, no duplicate live copy, no lost target. Its rows for
 // several plans and runs in one account (RunMultiPlan, RunConcurrent,
 // RunPruneRace) also check claims (every copy claimed by every plan that
-// lists it), wrong deletions and flip-flop.
+// lists it), wrong deletions and flip-flop. Its sync --wait rows (RunWait)
+// give copies a copy time, share them, start with sources still being
+// built and measure the in-sync rerun, against WaitFloor: the last copy's
+// earliest start the buckets allow plus its copy time.
 //
 // Time is scaled: the simulator's refill rates (ec2sim.Options.ThrottleScale)
 // and afisync's client-side pacing (afi.Config.RateScale) are multiplied by
