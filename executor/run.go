@@ -326,6 +326,8 @@ func (r *run) settleStopped(why string) {
 			res.msg = fmt.Sprintf("copy %s still pending after %s", res.copyID, r.o.Timeout)
 		case res.pending:
 			res.msg = "interrupted while waiting; the copy goes on in AWS"
+		case res.ch.Target.Build != nil:
+			r.settleStoppedBuild(res, status, why)
 		}
 	}
 }
@@ -406,7 +408,7 @@ func (r *run) describeForeign(ctx context.Context, inv *reconcile.Inventory, tar
 		if _, down := inv.Unlisted[t.SourceRegion]; down {
 			continue // its targets fail with the listing error
 		}
-		if t.Selector == nil && !owned[k] && !slices.Contains(foreign[t.SourceRegion], t.SourceAFI) {
+		if t.Selector == nil && t.Build == nil && !owned[k] && !slices.Contains(foreign[t.SourceRegion], t.SourceAFI) {
 			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
 		}
 	}
@@ -466,6 +468,13 @@ func (r *run) initial(ch reconcile.Change) *result {
 		}
 	case reconcile.ActionWait:
 		res.status, res.pending = report.StatusCopying, true
+	case reconcile.ActionAwaitSource:
+		res.status = report.StatusWaiting // a sync awaits it (awaitSource)
+		if ch.Target.Build != nil {
+			res.status = report.StatusBuilding
+		}
+	case reconcile.ActionBuild:
+		res.status = report.StatusWouldBuild
 	case reconcile.ActionSkip:
 		res.status = report.StatusSkipped
 	case reconcile.ActionFail:
@@ -530,6 +539,9 @@ func (res *result) target() report.Target {
 	}
 	if res.ch.Selector != nil {
 		rt.Selector = res.ch.Selector.String()
+	}
+	if t.Build != nil {
+		rt.Build = t.Build.Input
 	}
 	return rt
 }
