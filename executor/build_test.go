@@ -356,3 +356,34 @@ func TestBuildStartedEarlierIsAwaited(t *testing.T) {
 	b := w.oneBuild(p)
 	w.assertOneCopyEach([]string{b.ID}, releaseRegions)
 }
+
+func TestPreflightChecksBuilds(t *testing.T) {
+	for _, deny := range []bool{false, true} {
+		o := ec2sim.Options{}
+		if deny {
+			o.Deny = map[string][]string{account: {"CreateFpgaImage"}}
+		}
+		w := newWorld(t, o)
+		p := buildPlan(t, "release", "s3://fpga-builds/dcp/nic-v4.tar", releaseRegions, "")
+		pf, err := executor.Preflight(context.Background(), w.client(afi.Config{}), p, executor.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []report.Check
+		for _, c := range pf.Checks {
+			if c.Action == "CreateFpgaImage" {
+				got = append(got, c)
+			}
+		}
+		want := report.CheckAllowed
+		if deny {
+			want = report.CheckDenied
+		}
+		if len(got) != 1 || got[0].Region != "us-east-1" || got[0].Result != want || got[0].AFI != "s3://fpga-builds/dcp/nic-v4.tar" {
+			t.Errorf("deny=%v: CreateFpgaImage checks %+v; want one in us-east-1, %s", deny, got, want)
+		}
+		if n := len(w.sim.Images(account, "us-east-1")); n != 0 {
+			t.Errorf("preflight built %d AFIs", n)
+		}
+	}
+}
