@@ -154,15 +154,16 @@ func (r *run) settleStoppedBuild(res *result, status report.Status, why string) 
 	}
 }
 
-// notAvailable says why a source that was pending is not available now:
-// AWS's State.Message, and for a build, which build it was.
+// notAvailable says why a source that was pending is not available now,
+// with AWS's State.Message (the report adds which DCP a build was built
+// from).
 func notAvailable(t plan.Target, im *reconcile.Image) string {
 	msg := "source " + im.ID + " is " + im.State
-	if t.Build != nil {
-		msg = "build " + im.ID + " of " + t.Build.Input + " " + im.State
-		if im.State != reconcile.StateFailed {
-			msg = "build " + im.ID + " of " + t.Build.Input + " is " + im.State
-		}
+	switch {
+	case t.Build != nil && im.State == reconcile.StateFailed:
+		msg = "build " + im.ID + " failed"
+	case t.Build != nil:
+		msg = "build " + im.ID + " is " + im.State
 	}
 	if im.Message != "" {
 		msg += ": " + im.Message

@@ -199,7 +199,7 @@ func TestFailedBuildIsReportedWithItsMessage(t *testing.T) {
 	rep := w.run(context.Background(), p, executor.Options{Wait: true})
 	b := w.oneBuild(p)
 	for _, tg := range rep.Targets {
-		if tg.Status != report.StatusFailed || tg.Message != "build "+b.ID+" of s3://fpga-builds/dcp/fail-DCP_CORRUPT.tar failed: "+msg {
+		if tg.Status != report.StatusFailed || tg.Message != "build "+b.ID+" failed: "+msg {
 			t.Errorf("%s: %s %q; want failed with the build's State.Message", tg.Region, tg.Status, tg.Message)
 		}
 	}
@@ -232,7 +232,7 @@ func TestDiffOfABuildMakesNothing(t *testing.T) {
 	}
 	out := text(rep)
 	if !strings.Contains(out, "us-east-1/(new build)  eu-west-2  would-build") ||
-		!strings.Contains(out, `build s3://fpga-builds/dcp/nic-v4.tar as "nic-v4" in us-east-1, then copy it (built from s3://fpga-builds/dcp/nic-v4.tar)`) {
+		!strings.Contains(out, `build "nic-v4" in us-east-1 (CreateFpgaImage), then copy it (built from s3://fpga-builds/dcp/nic-v4.tar)`) {
 		t.Errorf("diff does not say what it would build:\n%s", out)
 	}
 	for _, c := range w.sim.Stats().Calls {

@@ -60,7 +60,7 @@ func TestDiffBuilds(t *testing.T) {
 		wantSource string
 		wantReason string
 	}{
-		{name: "not built", wantAction: ActionBuild, wantReason: `build s3://fpga-builds/dcp/nic-v4.tar as "nic-v4" in us-east-1`},
+		{name: "not built", wantAction: ActionBuild, wantReason: `build "nic-v4" in us-east-1 (CreateFpgaImage), then copy it`},
 		{name: "another build's AFI is not this one", east: []Image{func() Image {
 			im := built("afi-b", StateAvailable, "")
 			im.Tags[plan.TagBuild] = BuildKey(b, "nic-v3")
@@ -74,7 +74,7 @@ func TestDiffBuilds(t *testing.T) {
 			wantAction: ActionNone, wantSource: "afi-b"},
 		{name: "failed: never built again", east: []Image{built("afi-b", StateFailed, "DCP_CORRUPT: Could not parse the input DCP.")},
 			wantAction: ActionSkip, wantSource: "afi-b",
-			wantReason: "build afi-b of s3://fpga-builds/dcp/nic-v4.tar failed: DCP_CORRUPT: Could not parse the input DCP.; afisync builds an input once"},
+			wantReason: "build afi-b failed: DCP_CORRUPT: Could not parse the input DCP.; afisync builds an input once"},
 		{name: "pending wins over failed", east: []Image{built("afi-a", StateFailed, "X"), built("afi-b", StatePending, "")},
 			wantAction: ActionAwaitSource, wantSource: "afi-b"},
 		{name: "source region not listed: no build", unlisted: "us-east-1",

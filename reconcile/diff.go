@@ -145,7 +145,7 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 				if !seen[key] {
 					seen[key] = true
 					c := Change{Target: t, Action: ActionBuild, Attempt: 1,
-						Reason: fmt.Sprintf("build %s as %q in %s, then copy it", t.Build.Input, t.Name, t.SourceRegion)}
+						Reason: fmt.Sprintf("build %q in %s (CreateFpgaImage), then copy it", t.Name, t.SourceRegion)}
 					if why != "" {
 						c.Action, c.Reason = ActionFail, why
 					}

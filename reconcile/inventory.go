@@ -187,7 +187,7 @@ func (x *inventoryIndex) build(inv *Inventory, t plan.Target) (im *Image, why st
 	case im == nil:
 		return nil, ""
 	case im.State == StateFailed:
-		why = fmt.Sprintf("build %s of %s failed", im.ID, t.Build.Input)
+		why = "build " + im.ID + " failed"
 		if im.Message != "" {
 			why += ": " + im.Message
 		}
