@@ -61,6 +61,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Simulated marks the report as made against the simulator.
 	Simulated bool
+	// PruneOnly, if set, limits Prune to the copies it allows (by region
+	// and copy ID): those a person confirmed (PruneSet.Allows). The others
+	// are reported would-prune and left in place.
+	PruneOnly func(region, copyID string) bool
 	// Progress, if set, receives a snapshot of the run whenever it changes.
 	// It is called from the run's goroutines, one call at a time, and must
 	// return quickly.
