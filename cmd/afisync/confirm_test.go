@@ -249,4 +249,3 @@ func TestReadAnswer(t *testing.T) {
 		t.Errorf("readAnswer after an interrupt: %v", err)
 	}
 }
-
