@@ -287,3 +287,30 @@ func TestOptionsCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildAfterSync: importing again under the same name, after a sync,
+// says the copies carry the claim already and that a sync changes nothing.
+func TestBuildAfterSync(t *testing.T) {
+	inv := world(srcImg(src1, agf1, "nic", nil),
+		img("afi-0b0000000000000b1", agf1, "us-west-2", "nic", nil),
+		img("afi-0b0000000000000b2", agf1, "eu-west-1", "nic", nil))
+	o := Options{SourceRegion: "us-east-1", Name: "fleet"}
+	res, err := Build(inv, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applySync(inv, reconcile.Diff(res.Plan.Targets(), inv, reconcile.DiffOptions{PlanName: o.Name}))
+	again, err := Build(inv, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.ReplaceAll(string(again.YAML), "\n# ", " ")
+	if !strings.Contains(flat, "its 2 copies carry its claim (afisync:plan:fleet) already") || again.Changes != 0 {
+		t.Errorf("second import:\n%s", again.YAML)
+	}
+	first := string(res.YAML)[strings.Index(string(res.YAML), "version: 1"):]
+	second := string(again.YAML)[strings.Index(string(again.YAML), "version: 1"):]
+	if first != second {
+		t.Errorf("the plan changed after its own sync:\n%s\nthen\n%s", first, second)
+	}
+}

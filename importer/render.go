@@ -205,7 +205,15 @@ func (d *document) header() string {
 	for _, s := range d.entries {
 		copies += len(s.copies)
 	}
-	sync := fmt.Sprintf("A sync of this plan copies nothing: it claims its %s (tags %s and %s)", plural(copies, "copy"), plan.TagSource, plan.ClaimKey(d.o.Name))
+	var sync string
+	switch claim := plan.ClaimKey(d.o.Name); {
+	case d.claims == 0:
+		sync = fmt.Sprintf("A sync of this plan copies nothing: its %s carry its claim (%s) already", plural(copies, "copy"), claim)
+	case d.claims < copies:
+		sync = fmt.Sprintf("A sync of this plan copies nothing: it claims %d of its %s (tags %s and %s); the others carry its claim already", d.claims, plural(copies, "copy"), plan.TagSource, claim)
+	default:
+		sync = fmt.Sprintf("A sync of this plan copies nothing: it claims its %s (tags %s and %s)", plural(copies, "copy"), plan.TagSource, claim)
+	}
 	if d.adopts > 0 {
 		sync += fmt.Sprintf(", and adopts the %d that afisync did not make", d.adopts)
 	}
