@@ -236,7 +236,7 @@ func (c FaultCase) client(ctx context.Context, e *Env, clock *ec2sim.ManualClock
 			cfg.Limits = map[string]afi.Limit{}
 		}
 		o.PollInterval = time.Duration(float64(executor.DefaultPollInterval) / c.Scale)
-		o.PollMax = time.Duration(float64(executor.DefaultPollMax) / c.Scale)
+		o.RateScale = c.Scale
 		o.StopGrace = time.Duration(float64(executor.DefaultStopGrace) / c.Scale)
 		at := c.AttemptTimeout
 		if at <= 0 {
@@ -256,6 +256,9 @@ type manualSleeper struct {
 }
 
 func (s manualSleeper) Now() time.Time { return s.c.Now() }
+
+// Instant marks manualSleeper as an executor.InstantClock.
+func (manualSleeper) Instant() {}
 
 func (s manualSleeper) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {

@@ -409,3 +409,42 @@ func TestWithoutWaitAFailedCopyIsReportedFailed(t *testing.T) {
 		w.clock.Advance(time.Hour) // the copy fails
 	}
 }
+
+func TestPendingSourceIsAwaited(t *testing.T) {
+	w := newWorld(t, ec2sim.Options{CopyTime: 5 * time.Minute})
+	// A source still being built (CreateFpgaImage a moment ago), one that
+	// will fail, and one that is ready.
+	building, err := w.sim.AddImage(ec2sim.Image{Region: "us-east-1", State: ec2sim.StateAvailable, ReadyAt: t0.Add(20 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doomed, err := w.sim.AddImage(ec2sim.Image{Region: "us-east-1", State: ec2sim.StateFailed, Message: "DCP_CORRUPT: the DCP could not be read", ReadyAt: t0.Add(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := w.seed("us-east-1", 1)
+	srcs := []string{building.ID, doomed.ID, ready[0]}
+	regions := []string{"us-west-2", "eu-west-1"}
+
+	// Without --wait: waiting, exit 1, nothing copied for them.
+	rep := w.run(context.Background(), namedPlan(t, "p", srcs, regions, ""), executor.Options{})
+	if rep.Summary[report.StatusWaiting] != 4 || rep.ExitCode(false) != 1 {
+		t.Errorf("without --wait: want 4 waiting, exit 1:\n%s", text(rep))
+	}
+	// With --wait: the building source is copied once it is available,
+	// in the same run; the doomed one fails its targets with AWS's words.
+	rep = w.run(context.Background(), namedPlan(t, "p", srcs, regions, ""), executor.Options{Wait: true})
+	got := map[string]report.Status{}
+	for _, tg := range rep.Targets {
+		got[tg.SourceAFI+" "+tg.Region] = tg.Status
+		if tg.SourceAFI == doomed.ID && !strings.Contains(tg.Message, "DCP_CORRUPT: the DCP could not be read") {
+			t.Errorf("failed source's target: message %q lacks AWS's State.Message", tg.Message)
+		}
+	}
+	for _, r := range regions {
+		if got[building.ID+" "+r] != report.StatusCopied || got[doomed.ID+" "+r] != report.StatusFailed {
+			t.Errorf("%s: building %s, doomed %s; want copied and failed:\n%s", r, got[building.ID+" "+r], got[doomed.ID+" "+r], text(rep))
+		}
+	}
+	w.assertOneCopyEach([]string{building.ID, ready[0]}, regions)
+}

@@ -187,9 +187,9 @@ func canonical(m map[string]string) string {
 	return b.String()
 }
 
-// updateAll converges the attributes of every available copy the diff found
-// out of line with the plan, and adopts copies made by others.
-func (r *run) updateAll(ctx context.Context) {
+// updates lists the updates the diff planned. It is taken before copies
+// start: their steps then change the results.
+func (r *run) updates() []update {
 	var us []update
 	for _, res := range r.results {
 		switch a := res.ch.Action; {
@@ -198,6 +198,12 @@ func (r *run) updateAll(ctx context.Context) {
 			us = append(us, update{res: res, region: res.ch.Copy.Region, id: res.ch.Copy.ID, updates: res.ch.Updates})
 		}
 	}
+	return us
+}
+
+// updateAll converges the attributes of every available copy the diff found
+// out of line with the plan, and adopts copies made by others.
+func (r *run) updateAll(ctx context.Context, us []update) {
 	if len(us) == 0 {
 		return
 	}

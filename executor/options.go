@@ -24,12 +24,12 @@ const (
 	DefaultConcurrency = 64
 	DefaultRetries     = 3
 	DefaultTimeout     = 2 * time.Hour
-	// DefaultPollInterval is the first pause between rounds of --wait
-	// polling; each round then waits PollFactor times longer, up to
-	// DefaultPollMax.
-	DefaultPollInterval = 10 * time.Second
-	DefaultPollMax      = time.Minute
-	PollFactor          = 1.5
+	// DefaultPollInterval is the pause between a region's rounds of --wait
+	// polling (±20% jitter): a copy or source that settles is seen within
+	// about 6 s, for 1% of the region's DescribeFpgaImages bucket. A round
+	// of more than one call (over 200 pending AFIs in the region) waits
+	// longer, so that polling never spends more than 5% of the bucket.
+	DefaultPollInterval = 5 * time.Second
 	// DefaultStopGrace is how long calls already in flight may go on
 	// after a run is interrupted or its deadline passes, so that a copy
 	// just made is still tagged; then they are cancelled and the report
@@ -50,11 +50,16 @@ type Options struct {
 	Prune       bool          // delete this plan's copies that the plan no longer lists
 	PrunePublic bool          // with Prune, also delete public copies
 
+	// RateScale multiplies the EC2 request rates polling budgets for (0:
+	// 1): benchmarks that run the simulator's buckets faster than real
+	// time scale it, like afi.Config.RateScale.
+	RateScale float64
 	// StopGrace is how long calls in flight may go on after an interrupt
 	// or the deadline (0: DefaultStopGrace).
 	StopGrace time.Duration
-	// PollInterval and PollMax shape --wait polling (0: defaults).
-	PollInterval, PollMax time.Duration
+	// PollInterval is the pause between a region's polling rounds
+	// (0: DefaultPollInterval).
+	PollInterval time.Duration
 	// Clock tells time and sleeps; nil: real time.
 	Clock Clock
 	// Logger receives progress; nil: discard.
@@ -114,14 +119,14 @@ func (o *Options) fill() {
 	if o.Retries < 0 {
 		o.Retries = 0
 	}
+	if o.RateScale <= 0 {
+		o.RateScale = 1
+	}
 	if o.StopGrace <= 0 {
 		o.StopGrace = DefaultStopGrace
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
-	}
-	if o.PollMax <= 0 {
-		o.PollMax = DefaultPollMax
 	}
 	if o.Clock == nil {
 		o.Clock = RealClock{}
@@ -146,6 +151,17 @@ type Clock interface {
 // time otherwise; RealClock has it.
 type AfterFuncClock interface {
 	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// An InstantClock is a simulated clock whose Sleep returns at once, having
+// moved simulated time on. Work in flight takes no simulated time on it, so
+// before a poller sleeps on one, the run lets every copy and step already
+// started finish, as they would well within a real polling interval;
+// otherwise pollers would race simulated time past copies still being
+// started. Tests and benchmarks use one; RealClock is not one.
+type InstantClock interface {
+	Clock
+	Instant()
 }
 
 // afterFunc runs f after d on c's time when c can, else on wall time.

@@ -42,17 +42,23 @@ func alsoClaimed(others []string) string {
 	return "kept for plan " + strings.Join(others, ", plan ") + ", which claims it too"
 }
 
-// pruneAll deletes the copies the plan no longer wants, or, where other
-// plans claim a copy too, removes only this plan's claim. Each copy is read
-// again right before it is touched, so that a claim or a public grant made
-// since the inventory is honoured.
-func (r *run) pruneAll(ctx context.Context) {
+// prunes lists the results that stand for copies to prune (taken before
+// copies start, like updates).
+func (r *run) prunes() []*result {
 	var todo []*result
 	for _, res := range r.results {
 		if res.prune != nil {
 			todo = append(todo, res)
 		}
 	}
+	return todo
+}
+
+// pruneAll deletes the copies the plan no longer wants, or, where other
+// plans claim a copy too, removes only this plan's claim. Each copy is read
+// again right before it is touched, so that a claim or a public grant made
+// since the inventory is honoured.
+func (r *run) pruneAll(ctx context.Context, todo []*result) {
 	if len(todo) == 0 {
 		return
 	}
@@ -103,7 +109,7 @@ func (r *run) pruneOne(ctx context.Context, p *reconcile.Prune) (report.Status, 
 	}
 	switch err := r.deleteCopy(ctx, cp); {
 	case errors.Is(err, errMadePublic):
-		return report.StatusWouldPrune, p.Reason + "; made public since the inventory, so " + publicKept, nil
+		return report.StatusWouldPrune, p.Reason + "; made public since the inventory: left in place (use --prune-public)", nil
 	case err != nil:
 		return "", "", err
 	}

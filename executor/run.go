@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +49,24 @@ type run struct {
 
 	// parent is the caller's context: done means interrupted.
 	parent context.Context
+	// runCtx is the run's context: done when the deadline passes or the
+	// run is interrupted; cancel ends it with a cause.
+	runCtx context.Context
+	cancel context.CancelCauseFunc
+	// slots holds one token per call in flight: Options.Concurrency.
+	slots chan struct{}
+	// active counts what a sync with --wait still waits for: AFIs being
+	// watched and steps running; steps counts the steps alone.
+	active counter
+	steps  sync.WaitGroup
+	// busy counts copies being started and steps running: what a poller
+	// on an InstantClock lets finish before it sleeps.
+	busy counter
+	// pollers follow pending AFIs, one per region (poll.go).
+	pollMu  sync.Mutex
+	pollers map[string]*poller
+	pollCtx context.Context
+	pollWG  sync.WaitGroup
 	// fin carries calls that should finish after the run is stopped
 	// (tagging a copy just made): it ends StopGrace after the run's
 	// context does.
@@ -93,6 +110,11 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	r.deadline = r.started.Add(r.o.Timeout)
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
+	r.runCtx, r.cancel = ctx, cancel
+	r.slots = make(chan struct{}, r.o.Concurrency)
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	r.pollCtx, r.pollers = pollCtx, map[string]*poller{}
 	stopDeadline := afterFunc(r.o.Clock, r.o.Timeout, func() { cancel(errDeadline) })
 	defer stopDeadline()
 	stopWatch := context.AfterFunc(ctx, func() {
@@ -117,12 +139,13 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	if err == nil {
 		r.progress(PhaseInventory)
 		if !r.o.DryRun {
+			us, ps := r.updates(), r.prunes()
 			r.copyAll(ctx)
-			r.updateAll(ctx)
-			r.pruneAll(ctx)
-			if r.o.Wait {
-				r.wait(ctx)
-			}
+			r.updateAll(ctx, us)
+			r.pruneAll(ctx, ps)
+			r.settle(ctx)
+			stopPolling()
+			r.pollWG.Wait()
 		}
 	}
 	stop := r.stopReason(ctx)
@@ -153,6 +176,56 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	rep.Finish()
 	r.progress(PhaseDone)
 	return rep, err
+}
+
+// settle waits, with --wait, until every target has settled, or the run
+// stops; then for the steps still running (calls in flight get StopGrace).
+func (r *run) settle(ctx context.Context) {
+	if r.o.Wait {
+		select {
+		case <-r.active.zero():
+		case <-ctx.Done():
+		}
+	}
+	r.steps.Wait()
+}
+
+// counter is a WaitGroup that can be waited for in a select.
+type counter struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed while n is 0
+}
+
+// Add adds d to the count.
+func (c *counter) Add(d int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle == nil {
+		c.idle = make(chan struct{})
+		close(c.idle)
+	}
+	if c.n == 0 && d > 0 {
+		c.idle = make(chan struct{})
+	}
+	c.n += d
+	if c.n == 0 {
+		close(c.idle)
+	}
+}
+
+// Done subtracts one.
+func (c *counter) Done() { c.Add(-1) }
+
+// zero returns a channel that is closed once the count is 0.
+func (c *counter) zero() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle == nil {
+		c.idle = make(chan struct{})
+		close(c.idle)
+	}
+	return c.idle
 }
 
 // plan takes the inventory and asks reconcile.Diff what each target needs,
@@ -415,192 +488,6 @@ func (r *run) initial(ch reconcile.Change) *result {
 	return res
 }
 
-// copyAll starts every copy the diff asked for, at most Concurrency at once.
-func (r *run) copyAll(ctx context.Context) {
-	// Start copies round-robin over destination regions: each region has
-	// its own EC2 buckets, and a selector's targets come region by region,
-	// which would fill every slot with one region's paced copies while the
-	// other regions' buckets sat full (docs/performance.md).
-	queues := map[string][]*result{}
-	var regions []string
-	for _, res := range r.results {
-		if res.ch.Action == reconcile.ActionCopy || res.ch.Action == reconcile.ActionRetry {
-			rg := res.ch.Target.Region
-			if _, ok := queues[rg]; !ok {
-				regions = append(regions, rg)
-			}
-			queues[rg] = append(queues[rg], res)
-		}
-	}
-	var todo []*result
-	for i, more := 0, true; more; i++ {
-		more = false
-		for _, rg := range regions {
-			if i < len(queues[rg]) {
-				todo, more = append(todo, queues[rg][i]), true
-			}
-		}
-	}
-	if len(todo) == 0 {
-		return
-	}
-	r.log.Info("copying", "targets", len(todo), "concurrency", r.o.Concurrency)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.o.Concurrency)
-	for _, res := range todo {
-		if r.notStarted(ctx, gctx, res) {
-			continue
-		}
-		g.Go(func() error {
-			if r.notStarted(ctx, gctx, res) {
-				return nil
-			}
-			err := r.copyOne(gctx, res)
-			r.progress(PhaseCopying)
-			if err != nil && r.o.FailFast {
-				return err
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-}
-
-// notStarted reports whether a copy should not start: the run was stopped
-// (the copy is settled with the others when the run ends), its deadline
-// passed on the run's clock, or an earlier target failed under --fail-fast.
-func (r *run) notStarted(ctx, gctx context.Context, res *result) bool {
-	switch {
-	case ctx.Err() != nil || r.expired(ctx):
-		return true
-	case gctx.Err() != nil:
-		r.set(res, report.StatusFailed, "not started: an earlier target failed and --fail-fast is set")
-		return true
-	}
-	return false
-}
-
-// maxUsedUpTokens bounds how many used-up ClientTokens copyOne steps over
-// in one run: tokens whose copy was deleted since (by --prune or by hand),
-// whose copy failed, or that were used with other parameters. Each costs a
-// CopyFpgaImage call; a rerun goes on from where this one stopped.
-const maxUsedUpTokens = 100
-
-// mismatchWait is how long copyOne waits, after IdempotentParameterMismatch,
-// for the run that used the token to tag its copy.
-const mismatchWait = 10 * time.Second
-
-// copyOne makes one copy and tags it. Once started, the copy call and the
-// tagging may finish after the run is stopped, within Options.StopGrace, so
-// that a copy just made is tagged; a call cut short is safe, as a rerun
-// repeats it with the same ClientToken and gets the same copy back.
-//
-// The CopyFpgaImage request carries only the source, the destination and
-// the ClientToken, never a name or description: every plan, run and edit
-// then sends the same request for a given attempt, so a token cannot be
-// turned against its own target (IdempotentParameterMismatch). The copy's
-// name and description are converged once it is available. The argument
-// for "no duplicates, no jam" is docs/copies.md.
-func (r *run) copyOne(ctx context.Context, res *result) error {
-	t := res.ch.Target
-	tags := reconcile.DesiredTags(t, res.ch.Source, r.p.Name)
-	for used := 0; ; used++ {
-		if used == maxUsedUpTokens {
-			err := fmt.Errorf("stepped over %d used-up ClientTokens (copies deleted since, failed, or made with other parameters); a rerun goes on from attempt %d", used, res.attempt)
-			r.set(res, report.StatusFailed, err.Error())
-			return err
-		}
-		token := reconcile.ClientToken(t.SourceRegion, t.SourceAFI, t.Region, res.attempt)
-		id, err := r.c.Copy(r.fin, afi.CopyInput{
-			SourceRegion: t.SourceRegion,
-			SourceAFI:    t.SourceAFI,
-			Region:       t.Region,
-			ClientToken:  token,
-		})
-		if afi.ErrorCode(err) == "IdempotentParameterMismatch" {
-			// The token was used with other parameters: by an afisync
-			// that still named copies in the copy call, or another tool.
-			// If that copy is live, it is this target's: claim it.
-			if found, ferr := r.claimInFlight(ctx, res, tags); found || ferr != nil {
-				return ferr
-			}
-			r.log.Info("ClientToken used with other parameters; trying the next attempt", "attempt", res.attempt)
-			res.attempt++
-			continue
-		}
-		if err != nil {
-			r.set(res, r.failStatus(), r.callMessage(err))
-			return err
-		}
-		if slices.Contains(res.usedUp, id) {
-			// This attempt's copy failed before: the next one makes a
-			// new copy.
-			res.attempt++
-			continue
-		}
-		r.log.Debug("copy started", "source", plan.SourceKey(t.SourceRegion, t.SourceAFI), "region", t.Region, "copy", id, "attempt", res.attempt)
-		tctx, cancel := context.WithTimeout(r.fin, tagTimeout)
-		terr := r.c.CreateTags(tctx, t.Region, []string{id}, tags)
-		cancel()
-		if afi.ErrorCode(terr) == "InvalidFpgaImageID.NotFound" {
-			// EC2 remembered this attempt's token, but the copy it made
-			// was deleted since (by hand, or by --prune): the next
-			// attempt's token makes a new copy.
-			r.log.Info("copy for this token was deleted; trying the next attempt", "copy", id, "attempt", res.attempt)
-			res.attempt++
-			continue
-		}
-		r.copyStarted(res, id, terr)
-		return terr
-	}
-}
-
-// copyStarted records a copy just made (and tagged, unless terr).
-func (r *run) copyStarted(res *result, id string, terr error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res.copyID, res.pending = id, true
-	res.status, res.msg = report.StatusCopying, ""
-	if res.ch.Action == reconcile.ActionRetry {
-		res.msg = "retry: " + res.ch.Reason
-		if !r.o.Wait {
-			// Without --wait the run does not see this attempt end: the
-			// failure it found is the target's state.
-			res.status, res.pending = report.StatusFailed, false
-			res.msg = fmt.Sprintf("%s; attempt %d started as %s (a rerun, or --wait, follows it)", res.ch.Reason, res.attempt, id)
-		}
-	}
-	if terr != nil {
-		res.status, res.pending = report.StatusFailed, false
-		res.msg = "copy " + id + " started but not tagged (a rerun tags it): " + apiMessage(terr)
-	}
-}
-
-// claimInFlight looks, after a short wait, for a live copy of res's target
-// that another run is making, and claims it. found is false when there is
-// none: the token's copy is gone, and the next attempt may copy.
-func (r *run) claimInFlight(ctx context.Context, res *result, tags map[string]string) (found bool, err error) {
-	t := res.ch.Target
-	if err := r.o.Clock.Sleep(ctx, mismatchWait); err != nil {
-		r.set(res, r.failStatus(), r.callMessage(err))
-		return false, err
-	}
-	ims, err := r.c.ListBySource(ctx, t.Region, plan.SourceKey(t.SourceRegion, t.SourceAFI))
-	if err != nil {
-		r.set(res, report.StatusFailed, r.callMessage(err))
-		return false, err
-	}
-	for _, im := range ims {
-		if im.State != reconcile.StatePending && im.State != reconcile.StateAvailable {
-			continue
-		}
-		terr := r.c.CreateTags(r.fin, t.Region, []string{im.ID}, map[string]string{plan.ClaimKey(r.p.Name): r.p.Name})
-		r.copyStarted(res, im.ID, terr)
-		return true, terr
-	}
-	return false, nil
-}
-
 // failStatus is the status of a target whose call failed: timed-out when
 // the run's deadline cut it short, else failed.
 func (r *run) failStatus() report.Status {
@@ -627,151 +514,6 @@ func (r *run) set(res *result, s report.Status, msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res.status, res.msg, res.pending = s, msg, false
-}
-
-// wait polls the pending copies, one batched DescribeFpgaImages per region
-// per round, until each is available or failed, or the deadline passes.
-// Copies that fail for a transient reason are copied again with the next
-// attempt's ClientToken, up to Retries new attempts.
-func (r *run) wait(ctx context.Context) {
-	deadline := r.deadline
-	interval := r.o.PollInterval
-	for {
-		byRegion := r.pendingByRegion()
-		if len(byRegion) == 0 {
-			return
-		}
-		now := r.o.Clock.Now()
-		if !now.Before(deadline) {
-			return // the run settles what is still pending
-		}
-		n := 0
-		for _, v := range byRegion {
-			n += len(v)
-		}
-		r.progress(PhaseWaiting)
-		r.log.Debug("waiting", "pending", n, "regions", len(byRegion), "next_poll", interval.Round(100*time.Millisecond).String(), "deadline", deadline.Format(time.RFC3339))
-		if err := r.o.Clock.Sleep(ctx, min(interval, deadline.Sub(now))); err != nil {
-			return
-		}
-		interval = min(time.Duration(float64(interval)*PollFactor), r.o.PollMax)
-		var g errgroup.Group
-		for region, rs := range byRegion {
-			g.Go(func() error {
-				r.poll(ctx, region, rs)
-				return nil
-			})
-		}
-		_ = g.Wait()
-		if ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-func (r *run) pendingByRegion() map[string][]*result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := map[string][]*result{}
-	for _, res := range r.results {
-		if res.pending {
-			m[res.ch.Target.Region] = append(m[res.ch.Target.Region], res)
-		}
-	}
-	return m
-}
-
-// poll describes one region's pending copies in one call and settles each.
-func (r *run) poll(ctx context.Context, region string, rs []*result) {
-	ids := make([]string, len(rs))
-	for i, res := range rs {
-		ids[i] = res.copyID
-	}
-	sort.Strings(ids)
-	found, missing, err := r.c.Describe(ctx, region, ids)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Warn("poll failed; will try again", "region", region, "err", apiMessage(err))
-		}
-		return
-	}
-	var ready []update
-	byID := map[string]*reconcile.Image{}
-	for i := range found {
-		byID[found[i].ID] = &found[i]
-	}
-	for _, res := range rs {
-		if slices.Contains(missing, res.copyID) {
-			r.set(res, report.StatusFailed, "copy "+res.copyID+" disappeared while afisync waited for it")
-			continue
-		}
-		im := byID[res.copyID]
-		if im == nil {
-			continue
-		}
-		switch im.State {
-		case reconcile.StateAvailable:
-			r.mu.Lock()
-			res.status, res.pending, res.msg = report.StatusCopied, false, ""
-			if im.AGFI != "" {
-				res.agfi = im.AGFI
-			}
-			r.mu.Unlock()
-			// Now that it is available, the copy can be shared (AWS
-			// refuses load permissions on pending AFIs). A pending copy
-			// has none yet.
-			if us := reconcile.Converge(res.ch.Target, res.ch.Source, im, &reconcile.LoadPermissions{}, r.p.Name); len(us) > 0 {
-				ready = append(ready, update{res: res, region: region, id: im.ID, updates: us})
-			}
-		case reconcile.StateFailed, reconcile.StateUnavailable:
-			r.failed(ctx, res, im)
-		}
-	}
-	for res, err := range r.apply(ctx, ready) {
-		r.set(res, report.StatusFailed, "copy "+res.copyID+" is available but could not be converged: "+apiMessage(err))
-	}
-	for _, u := range ready {
-		r.mu.Lock()
-		if u.res.status == report.StatusCopied {
-			u.res.msg = u.updates.String()
-		}
-		r.mu.Unlock()
-	}
-}
-
-// failed handles a copy that ended failed or unavailable: what follows is
-// reconcile.NextAfterFailure's decision (a new attempt, or final), unless the
-// run was stopped.
-func (r *run) failed(ctx context.Context, res *result, im *reconcile.Image) {
-	if im.State != reconcile.StateFailed {
-		msg := im.Message
-		if msg == "" {
-			msg = "copy is " + im.State
-		}
-		r.set(res, report.StatusFailed, msg)
-		return
-	}
-	r.mu.Lock()
-	res.failures++
-	res.usedUp = append(res.usedUp, im.ID)
-	failures := res.failures
-	r.mu.Unlock()
-	retry, reason := reconcile.NextAfterFailure(failures, r.o.Retries, im.ID, im.Message)
-	switch {
-	case !retry:
-		r.set(res, report.StatusFailed, reason)
-		return
-	case ctx.Err() != nil:
-		r.set(res, report.StatusFailed, reason+"; not retried: interrupted")
-		return
-	}
-	r.mu.Lock()
-	res.attempt++
-	res.ch.Action = reconcile.ActionRetry
-	res.ch.Reason = reason
-	r.mu.Unlock()
-	r.log.Info("retrying failed copy", "copy", im.ID, "attempt", res.attempt, "message", im.Message)
-	_ = r.copyOne(ctx, res)
 }
 
 func (res *result) target() report.Target {

@@ -18,7 +18,10 @@ const (
 	ActionWait  Action = "wait"  // a copy of ours is pending
 	ActionRetry Action = "retry" // our earlier copy failed for a transient reason: copy again
 	ActionSkip  Action = "skip"  // the source cannot be copied (missing, not owned, not available)
-	ActionFail  Action = "fail"  // our earlier copy failed for a reason a retry will not cure
+	// ActionAwaitSource: the source is the caller's and still pending
+	// (being built, or a copy in flight): copy it once it is available.
+	ActionAwaitSource Action = "await-source"
+	ActionFail        Action = "fail" // our earlier copy failed for a reason a retry will not cure
 	// ActionUpdate: the copy is available but its tags, name, description or
 	// sharing differ from the plan (Change.Updates says how).
 	ActionUpdate Action = "update"
@@ -244,6 +247,10 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 			c.Action, c.Reason = ActionFail, "could not list the AFIs in "+r+": "+why
 			return c
 		}
+	}
+	if src != nil && src.State == StatePending && src.OwnerID == inv.Account && srcErr != "" {
+		c.Action, c.Reason, c.Attempt = ActionAwaitSource, "source "+src.ID+" in "+t.SourceRegion+" is still pending", 1
+		return c
 	}
 	if srcErr != "" {
 		c.Action, c.Reason = ActionSkip, srcErr

@@ -62,7 +62,7 @@ func TestDiff(t *testing.T) {
 		{name: "source public", owned: map[string][]Image{"us-east-1": nil}, foreign: map[string]SourceInfo{"us-east-1/" + src: {Image: &Image{ID: src, OwnerID: other, State: StateAvailable, Public: true}}},
 			wantAction: ActionSkip, wantReason: "public but owned by " + other},
 		{name: "source pending", owned: map[string][]Image{"us-east-1": {{ID: src, OwnerID: acct, State: StatePending}}},
-			wantAction: ActionSkip, wantReason: "is pending, not available"},
+			wantAction: ActionAwaitSource, wantAttempt: 1, wantReason: "is still pending"},
 		{name: "source failed", owned: map[string][]Image{"us-east-1": {{ID: src, OwnerID: acct, State: StateFailed, Message: "DCP_CORRUPT"}}},
 			wantAction: ActionSkip, wantReason: "is failed, not available: DCP_CORRUPT"},
 	}

@@ -25,6 +25,7 @@ const (
 	StatusFailed       Status = "failed"        // the copy failed, or an AWS error retries did not cure
 	StatusTimedOut     Status = "timed-out"     // still pending when --timeout passed
 	StatusSkipped      Status = "skipped"       // the source cannot be copied (missing, not owned, not available)
+	StatusWaiting      Status = "waiting"       // without --wait: the source is still pending, nothing copied yet
 	StatusCopied       Status = "copied"        // a copy was made (or seen through) and is available
 	StatusCopying      Status = "copying"       // a copy is pending (without --wait, success)
 	StatusUpdated      Status = "updated"       // tags, name, description or sharing were converged
@@ -41,7 +42,7 @@ const (
 
 // Statuses lists every status in summary order.
 var Statuses = []Status{
-	StatusFailed, StatusTimedOut, StatusSkipped, StatusCopied, StatusCopying,
+	StatusFailed, StatusTimedOut, StatusSkipped, StatusWaiting, StatusCopied, StatusCopying,
 	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusWouldCopy, StatusWouldUpdate,
 	StatusWouldAdopt, StatusWouldPrune, StatusWouldRelease, StatusInSync,
 }
@@ -88,6 +89,7 @@ var statusInfo = map[Status]StatusInfo{
 	StatusFailed:       {Terminal: true, Failure: true, Color: ColorRed},
 	StatusTimedOut:     {Terminal: true, Failure: true, Color: ColorRed},
 	StatusSkipped:      {Terminal: true, Failure: true, Color: ColorMagenta},
+	StatusWaiting:      {Terminal: true, Failure: true, Color: ColorCyan},
 	StatusCopied:       {Terminal: true, Change: true, Available: true, Color: ColorGreen},
 	StatusCopying:      {Change: true, Color: ColorCyan},
 	StatusUpdated:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},

@@ -27,7 +27,7 @@ func connect(ctx context.Context, c *cli, p *plan.Plan, opts *executor.Options) 
 		fmt.Fprintf(c.stderr, "*** SIMULATED: talking to an in-process EC2 simulator at %s, not to AWS. Nothing real is copied. ***\n", env.Endpoint)
 		cfg = env.Config()
 		opts.Simulated = true
-		opts.PollInterval, opts.PollMax = simenv.PollInterval, simenv.PollMax
+		opts.PollInterval = simenv.PollInterval
 	}
 	client, err = afi.New(ctx, cfg)
 	if err != nil {

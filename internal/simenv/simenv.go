@@ -24,7 +24,6 @@ const (
 	CopyTime     = 3 * time.Second
 	Jitter       = 0.5
 	PollInterval = 500 * time.Millisecond
-	PollMax      = 2 * time.Second
 )
 
 // Env is a running simulator.
