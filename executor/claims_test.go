@@ -448,3 +448,43 @@ func TestPendingSourceIsAwaited(t *testing.T) {
 	}
 	w.assertOneCopyEach([]string{building.ID, ready[0]}, regions)
 }
+
+func TestInSyncRerunWithSharingIsRegionsOnly(t *testing.T) {
+	w := newWorld(t, ec2sim.Options{CopyTime: time.Minute})
+	srcs := w.seed("us-east-1", 20)
+	regions := []string{"us-west-2", "eu-west-1", "eu-west-2"}
+	share := "  share_with: [\"444455556666\"]\n"
+	p := mkPlan(t, srcs, regions, share)
+	rep := w.run(context.Background(), p, executor.Options{Wait: true})
+	if rep.Summary[report.StatusCopied] != 60 {
+		t.Fatalf("first sync:\n%s", text(rep))
+	}
+	count := func(o executor.Options) (describeAttr, describe, mutating int) {
+		before := w.sim.Stats()
+		rep := w.run(context.Background(), p, o)
+		if rep.ExitCode(false) != 0 || rep.Changed() {
+			t.Errorf("rerun changed something or failed:\n%s", text(rep))
+		}
+		after := w.sim.Stats()
+		d := func(a string) int { return after.Count(a, "", "") - before.Count(a, "", "") }
+		return d("DescribeFpgaImageAttribute"), d("DescribeFpgaImages"), d("CreateTags") + d("ModifyFpgaImageAttribute")
+	}
+	attr, desc, mut := count(executor.Options{})
+	if attr != 0 || desc > 2*len(regions)+2 || mut != 0 {
+		t.Errorf("in-sync rerun: %d DescribeFpgaImageAttribute, %d DescribeFpgaImages, %d mutating; want 0, ≤ %d, 0", attr, desc, mut, 2*len(regions)+2)
+	}
+	// --refresh reads every copy's sharing again.
+	if attr, _, _ := count(executor.Options{Refresh: true}); attr != 60 {
+		t.Errorf("--refresh: %d DescribeFpgaImageAttribute, want 60", attr)
+	}
+	// A grant made by hand is caught by exclusive_sharing, whatever the
+	// digest says.
+	cp := w.copies(srcs[0], "us-west-2")[0]
+	if err := w.client(afi.Config{}).ModifySharing(context.Background(), "us-west-2", cp.ID, afi.Sharing{AddUsers: []string{"999988887777"}}); err != nil {
+		t.Fatal(err)
+	}
+	rep = w.run(context.Background(), mkPlan(t, srcs, regions, share+"  exclusive_sharing: true\n"), executor.Options{})
+	if rep.Summary[report.StatusUpdated] != 1 || !strings.Contains(text(rep), "- share 999988887777") {
+		t.Errorf("exclusive_sharing did not catch the grant made by hand:\n%s", text(rep))
+	}
+}

@@ -20,12 +20,12 @@ type PruneSet struct {
 }
 
 // PreviewPrune runs the plan as a dry run with pruning (Options.DryRun and
-// Prune; no progress) and returns what the prune would do: the list a
+// Prune; no progress, no Decided) and returns what the prune would do: the list a
 // person confirms before the real run. It makes no mutating call. Pass the
 // set's Allows as Options.PruneOnly of the real run, so that it touches no
 // copy the person was not shown.
 func PreviewPrune(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*PruneSet, error) {
-	o.DryRun, o.Prune, o.Progress = true, true, nil
+	o.DryRun, o.Prune, o.Progress, o.Decided = true, true, nil, nil
 	rep, err := Run(ctx, c, p, o)
 	if err != nil {
 		return nil, err

@@ -34,8 +34,42 @@ type op struct {
 // (likewise DeleteTags), one ModifyFpgaImageAttribute per copy for all its
 // sharing changes, one per name or description. It returns the first error
 // of each result whose updates did not all apply.
+//
+// Tags are written last, in one CreateTags per region and tag set, after
+// every other call of the copies succeeded or failed: the sharing digest
+// (plan.TagSharing) says sharing was applied, so it goes only on copies
+// whose other calls all succeeded (failing to write it is not the copy's
+// failure: the next run reads the copy's load permissions instead).
 func (r *run) apply(ctx context.Context, us []update) map[*result]error {
-	return r.call(ctx, r.ops(us))
+	first := make([]update, 0, len(us))
+	for _, u := range us {
+		f := u
+		f.updates = nil
+		for _, x := range u.updates {
+			if x.Kind != reconcile.UpdateTag {
+				f.updates = append(f.updates, x)
+			}
+		}
+		first = append(first, f)
+	}
+	errs := r.call(ctx, r.ops(first))
+	tags := make([]update, 0, len(us))
+	for _, u := range us {
+		t := u
+		t.updates = nil
+		for _, x := range u.updates {
+			if x.Kind == reconcile.UpdateTag && (x.Key != plan.TagSharing || errs[u.res] == nil) {
+				t.updates = append(t.updates, x)
+			}
+		}
+		tags = append(tags, t)
+	}
+	for res, err := range r.call(ctx, r.ops(tags)) {
+		if errs[res] == nil {
+			errs[res] = err
+		}
+	}
+	return errs
 }
 
 // ops turns updates into calls, tags batched by region and tag set.
@@ -194,7 +228,8 @@ func (r *run) updates() []update {
 	for _, res := range r.results {
 		switch a := res.ch.Action; {
 		case a == reconcile.ActionUpdate || a == reconcile.ActionAdopt,
-			a == reconcile.ActionWait && len(res.ch.Updates) > 0: // claiming another plan's copy in flight
+			a == reconcile.ActionWait && len(res.ch.Updates) > 0, // claiming another plan's copy in flight
+			a == reconcile.ActionNone && len(res.ch.Updates) > 0: // recording the sharing digest
 			us = append(us, update{res: res, region: res.ch.Copy.Region, id: res.ch.Copy.ID, updates: res.ch.Updates})
 		}
 	}
@@ -213,6 +248,9 @@ func (r *run) updateAll(ctx context.Context, us []update) {
 		if err := errs[u.res]; err != nil {
 			r.set(u.res, report.StatusFailed, "update "+u.id+" ("+u.updates.String()+"): "+r.callMessage(err))
 			continue
+		}
+		if u.res.ch.Action == reconcile.ActionNone {
+			continue // bookkeeping: still in sync
 		}
 		if u.res.ch.Action == reconcile.ActionWait {
 			r.mu.Lock()

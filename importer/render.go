@@ -84,7 +84,9 @@ func (d *document) verify(p *plan.Plan, inv *reconcile.Inventory) error {
 			switch {
 			case u.Kind == reconcile.UpdateTag && (plan.IsClaimKey(u.Key) || u.Key == plan.TagSource):
 				claimed = true
-			case u.Kind == reconcile.UpdateUntag && u.Key == plan.TagPlan:
+			case (u.Kind == reconcile.UpdateTag || u.Kind == reconcile.UpdateUntag) && plan.ReservedTag(u.Key):
+				// afisync's own bookkeeping (the legacy claim, the sharing
+				// digest): not a change to what the copy carries for users.
 			default:
 				rest = append(rest, u)
 			}

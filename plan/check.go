@@ -18,7 +18,7 @@ const (
 	MaxEntries        = 1000        // entries under afis
 	MaxRegions        = 64          // regions in one regions list
 	MaxAccounts       = 100         // account IDs in one share_with list
-	MaxUserTags       = MaxTags - 2 // tags a plan may ask for: afisync adds TagSource and TagPlan
+	MaxUserTags       = MaxTags - 2 // tags a plan may ask for: afisync adds TagSource and its claim (ClaimKey)
 	MaxNameLen        = 256         // characters in a plan, AFI or selector name
 	MaxDescriptionLen = 256         // characters in an AFI description
 	MinConcurrency    = 1           // smallest settings.concurrency

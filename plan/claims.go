@@ -38,6 +38,12 @@ func ClaimKey(name string) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
+// TagSharing records, on a copy only one plan claims, a digest of the load
+// permissions that plan last applied to it (reconcile.SharingDigest): a
+// later run that finds the same digest skips reading the copy's load
+// permissions (one DescribeFpgaImageAttribute call a copy).
+const TagSharing = "afisync:sharing"
+
 // IsClaimKey reports whether a tag key is a claim (or the legacy TagPlan).
 func IsClaimKey(key string) bool { return key == TagPlan || strings.HasPrefix(key, ClaimPrefix) }
 

@@ -34,22 +34,25 @@ const GroupAll = "all"
 
 // Plan is a loaded, validated plan with defaults merged into every entry.
 type Plan struct {
-	Version  int    // schema version; always SchemaVersion once loaded
-	Name     string // the plan's name, written on every copy as the TagPlan tag
-	Defaults Defaults
+	Version int    // schema version; always SchemaVersion once loaded
+	Name    string // the plan's name, written on every copy as the TagPlan tag
+	// Defaults are the plan-wide Options, as written (empty lists and maps
+	// are nil) over the schema's own defaults (copy_source_tags: true). They
+	// are kept for reference and for EffectiveYAML; every Entry already
+	// carries the merged result.
+	Defaults Options
 	Settings Settings
 	AFIs     []Entry // the afis list, in file order
 	// File is the name the plan was loaded from (StdinName for stdin).
 	File string
 }
 
-// Defaults are the plan-wide values merged into each entry, as written
-// (empty lists and maps are nil). They are kept for reference and for
-// EffectiveYAML; every Entry already carries the merged result.
-type Defaults struct {
-	SourceRegion   string            // source region of entries that do not set one
-	Regions        []string          // destination regions of entries that do not set regions
-	Tags           map[string]string // tags on every copy; entry tags win on the same key
+// Options are the keys an entry inherits from the plan's defaults when it
+// does not write them (see entryKeys in schema.go for how each one merges).
+type Options struct {
+	SourceRegion   string            // the AFIs' region
+	Regions        []string          // destination regions (on an entry, never its SourceRegion)
+	Tags           map[string]string // tags on every copy; an entry's are merged over the defaults' (never nil on an entry)
 	CopySourceTags bool              // copies carry the source AFI's tags; true when not written
 	ShareWith      []string          // account IDs given load permission on every copy
 	// ShareWithGroups are load-permission groups; only "all" (public) exists
@@ -71,23 +74,16 @@ type Settings struct {
 }
 
 // Entry is one element of the plan's afis list with defaults already applied:
-// exactly one of ID and Select is set.
+// exactly one of ID and Select is set. Its Options are the entry's own where
+// it writes them, else the defaults' (tags: the entry's merged over the
+// defaults'; regions: the defaults' less the entry's source region).
 type Entry struct {
-	ID             string            // afi-…; empty when Select is set
-	Select         *Selector         // nil when ID is set
-	SourceRegion   string            // the entry's source_region, else defaults.source_region
-	Regions        []string          // destination regions (never contains SourceRegion)
-	Tags           map[string]string // defaults.tags merged with the entry's tags (never nil)
-	CopySourceTags bool              // the entry's copy_source_tags, else the default's
-	ShareWith      []string          // the entry's share_with (replacing the default's), else the default's
-	// ShareWithGroups, ExclusiveTags and ExclusiveSharing: the entry's value
-	// (share_with_groups replaces the default's), else the default's.
-	ShareWithGroups  []string
-	ExclusiveTags    bool
-	ExclusiveSharing bool
-	Name             string // empty: keep the source's name
-	Description      string // empty: keep the source's description
-	Pos              Pos    // where the entry starts in the plan file
+	ID     string    // afi-…; empty when Select is set
+	Select *Selector // nil when ID is set
+	Options
+	Name        string // empty: keep the source's name
+	Description string // empty: keep the source's description
+	Pos         Pos    // where the entry starts in the plan file
 }
 
 // Selector picks every owned, available AFI in the source region whose name

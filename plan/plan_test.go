@@ -180,35 +180,36 @@ func TestMerge(t *testing.T) {
 		"defaults apply": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2, eu-west-1], tags: {a: "1"}, share_with: ["111122223333"]}
 afis: [{id: afi-0123456789abcdef0}]`,
-			want: []plan.Entry{{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2", "eu-west-1"},
-				Tags: map[string]string{"a": "1"}, CopySourceTags: true, ShareWith: []string{"111122223333"}}},
+			want: []plan.Entry{{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2", "eu-west-1"},
+				Tags: map[string]string{"a": "1"}, CopySourceTags: true, ShareWith: []string{"111122223333"}}}},
 		},
 		"entry regions replace, tags merge and win": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2], tags: {a: "1", b: "2"}}
 afis: [{id: afi-0123456789abcdef0, regions: [eu-west-1], tags: {b: "3", c: "4"}}]`,
-			want: []plan.Entry{{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"eu-west-1"},
-				Tags: map[string]string{"a": "1", "b": "3", "c": "4"}, CopySourceTags: true}},
+			want: []plan.Entry{{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"eu-west-1"},
+				Tags: map[string]string{"a": "1", "b": "3", "c": "4"}, CopySourceTags: true}}},
 		},
 		"inherited regions drop the entry's source region": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2, eu-west-1]}
 afis: [{id: afi-0123456789abcdef0, source_region: us-west-2}]`,
-			want: []plan.Entry{{ID: "afi-0123456789abcdef0", SourceRegion: "us-west-2", Regions: []string{"eu-west-1"},
-				Tags: map[string]string{}, CopySourceTags: true}},
+			want: []plan.Entry{{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-west-2", Regions: []string{"eu-west-1"},
+				Tags: map[string]string{}, CopySourceTags: true}}},
 		},
 		"copy_source_tags and share_with overrides": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2], copy_source_tags: false, share_with: ["111122223333"]}
 afis: [{id: afi-0123456789abcdef0, copy_source_tags: true, share_with: []}, {id: afi-0fedcba9876543210}]`,
 			want: []plan.Entry{
-				{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{}, CopySourceTags: true},
-				{ID: "afi-0fedcba9876543210", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
-					CopySourceTags: false, ShareWith: []string{"111122223333"}},
+				{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: true}},
+				{ID: "afi-0fedcba9876543210", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: false, ShareWith: []string{"111122223333"}}},
 			},
 		},
 		"public sharing and exclusive modes are off unless written": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2], share_with: ["111122223333"]}
 afis: [{id: afi-0123456789abcdef0}]`,
-			want: []plan.Entry{{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
-				Tags: map[string]string{}, CopySourceTags: true, ShareWith: []string{"111122223333"}}},
+			want: []plan.Entry{{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+				Tags: map[string]string{}, CopySourceTags: true, ShareWith: []string{"111122223333"}}}},
 		},
 		"share_with_groups and exclusive modes: defaults apply, entries override": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2], share_with_groups: [all], exclusive_tags: true}
@@ -217,22 +218,22 @@ afis:
   - {id: afi-0fedcba9876543210, share_with_groups: [], exclusive_tags: false, exclusive_sharing: true}
   - {id: afi-0a1b2c3d4e5f60718, exclusive_sharing: false}`,
 			want: []plan.Entry{
-				{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
-					CopySourceTags: true, ShareWithGroups: []string{"all"}, ExclusiveTags: true},
-				{ID: "afi-0fedcba9876543210", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
-					CopySourceTags: true, ExclusiveSharing: true},
-				{ID: "afi-0a1b2c3d4e5f60718", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
-					CopySourceTags: true, ShareWithGroups: []string{"all"}, ExclusiveTags: true},
+				{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: true, ShareWithGroups: []string{"all"}, ExclusiveTags: true}},
+				{ID: "afi-0fedcba9876543210", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: true, ExclusiveSharing: true}},
+				{ID: "afi-0a1b2c3d4e5f60718", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: true, ShareWithGroups: []string{"all"}, ExclusiveTags: true}},
 			},
 		},
 		"share_with_groups on an entry only": {
 			yaml: head + `defaults: {source_region: us-east-1, regions: [us-west-2]}
 afis: [{id: afi-0123456789abcdef0, share_with_groups: [all]}, {id: afi-0fedcba9876543210}]`,
 			want: []plan.Entry{
-				{ID: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
-					CopySourceTags: true, ShareWithGroups: []string{"all"}},
-				{ID: "afi-0fedcba9876543210", SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, Tags: map[string]string{},
-					CopySourceTags: true},
+				{ID: "afi-0123456789abcdef0", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: true, ShareWithGroups: []string{"all"}}},
+				{ID: "afi-0fedcba9876543210", Options: plan.Options{SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+					Tags: map[string]string{}, CopySourceTags: true}},
 			},
 		},
 		"selector with name and description": {
@@ -242,9 +243,8 @@ afis: [{id: afi-0123456789abcdef0, share_with_groups: [all]}, {id: afi-0fedcba98
     regions: [eu-central-1]
     name: nic
     description: NIC shell`,
-			want: []plan.Entry{{Select: &plan.Selector{Name: "nic-*", Tags: map[string]string{"release": "2026.11"}},
-				SourceRegion: "eu-west-2", Regions: []string{"eu-central-1"}, Tags: map[string]string{}, CopySourceTags: true,
-				Name: "nic", Description: "NIC shell"}},
+			want: []plan.Entry{{Select: &plan.Selector{Name: "nic-*", Tags: map[string]string{"release": "2026.11"}}, Name: "nic", Description: "NIC shell",
+				Options: plan.Options{SourceRegion: "eu-west-2", Regions: []string{"eu-central-1"}, Tags: map[string]string{}, CopySourceTags: true}}},
 		},
 	}
 	for name, tc := range tests {

@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -63,13 +65,65 @@ func (u Update) String() string {
 // Updates is a list of attribute changes.
 type Updates []Update
 
-// String joins the updates with ", ".
+// bookkeeping reports whether the updates only record afisync's own
+// sharing digest.
+func (us Updates) bookkeeping() bool {
+	for _, u := range us {
+		if u.Key != plan.TagSharing {
+			return false
+		}
+	}
+	return len(us) > 0
+}
+
+// String joins the updates with ", ", leaving out the sharing digest
+// (bookkeeping of afisync's, not a change anyone asked for).
 func (us Updates) String() string {
-	parts := make([]string, len(us))
-	for i, u := range us {
-		parts[i] = u.String()
+	parts := make([]string, 0, len(us))
+	for _, u := range us {
+		if u.Key != plan.TagSharing {
+			parts = append(parts, u.String())
+		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// SharingDigest is the value of the plan.TagSharing tag for a target's
+// desired account and group sharing: 12 hex digits of a SHA-256 of the
+// sorted lists.
+func SharingDigest(t plan.Target) string {
+	h := sha256.New()
+	for _, a := range sortedUnique(t.ShareWith) {
+		fmt.Fprintf(h, "u:%s\n", a)
+	}
+	for _, g := range sortedUnique(t.ShareWithGroups) {
+		fmt.Fprintf(h, "g:%s\n", g)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// digestTrusted reports whether a copy's sharing can be taken as converged
+// without reading its load permissions: it carries the digest of the
+// target's sharing, which afisync writes only after applying it; only this
+// plan claims it; the target is not exclusive (that mode exists to catch
+// grants made by hand); and the run does not --refresh.
+func digestTrusted(t plan.Target, cp *Image, opt DiffOptions) bool {
+	return !opt.Refresh && !t.ExclusiveSharing && cp.Tags[plan.TagSharing] == SharingDigest(t) &&
+		len(plan.OtherClaims(cp.Tags, opt.PlanName)) == 0
+}
+
+// digestUpdate is the update that records a target's sharing digest on a
+// copy whose load permissions were judged and that only this plan claims,
+// or nil.
+func digestUpdate(t plan.Target, cp *Image, perms *LoadPermissions, planName string) *Update {
+	if perms == nil || !needsLoadPermissions(t) || t.ExclusiveSharing || len(plan.OtherClaims(cp.Tags, planName)) > 0 {
+		return nil
+	}
+	d := SharingDigest(t)
+	if cp.Tags[plan.TagSharing] == d {
+		return nil
+	}
+	return &Update{Kind: UpdateTag, Key: plan.TagSharing, Value: d, Old: cp.Tags[plan.TagSharing]}
 }
 
 // needsLoadPermissions reports whether converging a target's sharing needs
@@ -150,6 +204,9 @@ func ConvergeShared(t plan.Target, src, cp *Image, perms *LoadPermissions, planN
 		us = append(us, Update{Kind: UpdateDescription, Value: d, Old: cp.Description})
 	}
 	us = append(us, convergeSharing(t, cp, perms)...)
+	if u := digestUpdate(t, cp, perms, planName); u != nil {
+		us = append(us, *u)
+	}
 	if len(others) == 0 {
 		return us, nil
 	}

@@ -93,6 +93,10 @@ type DiffOptions struct {
 	PlanName string
 	// Prune asks for DiffResult.Prunes.
 	Prune bool
+	// Refresh reads the load permissions of every copy whose sharing the
+	// plan sets, even where the plan.TagSharing digest says they were
+	// applied.
+	Refresh bool
 }
 
 // Diff compares desired targets (from Plan.Targets) with the inventory and
@@ -116,7 +120,8 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		c := diffOne(t, src, srcErr, idx, inv, opt)
 		c.Selector = sel
 		if c.Copy != nil && (c.Action == ActionNone || c.Action == ActionUpdate || c.Action == ActionAdopt) &&
-			needsLoadPermissions(c.Target) && inv.LoadPermissions[plan.SourceKey(c.Copy.Region, c.Copy.ID)] == nil {
+			needsLoadPermissions(c.Target) && inv.LoadPermissions[plan.SourceKey(c.Copy.Region, c.Copy.ID)] == nil &&
+			!digestTrusted(c.Target, c.Copy, opt) {
 			res.NeedPermissions = append(res.NeedPermissions, *c.Copy)
 		}
 		res.Changes = append(res.Changes, c)
@@ -285,7 +290,9 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 			return c
 		}
 		c.Updates, c.Kept = ConvergeShared(t, src, live, inv.LoadPermissions[plan.SourceKey(live.Region, live.ID)], opt.PlanName)
-		if len(c.Updates) == 0 {
+		if len(c.Updates) == 0 || c.Updates.bookkeeping() {
+			// Recording the sharing digest is bookkeeping, not a change
+			// the plan asks for: the sync writes it, the diff is clean.
 			c.Action, c.Reason = ActionNone, "copy "+live.ID+" is available"
 		} else {
 			c.Action, c.Reason = ActionUpdate, c.Updates.String()

@@ -71,6 +71,8 @@ func ExampleConverge() {
 			"owner":                     "alice",
 		}}
 	perms := &reconcile.LoadPermissions{Users: []string{"111122223333"}}
+	// The last update records what sharing afisync applied (written only
+	// once the sharing succeeded), so that later runs need not read it.
 	for _, u := range reconcile.Converge(target, source, copied, perms, "fpga-fleet") {
 		fmt.Println(u)
 	}
@@ -80,6 +82,7 @@ func ExampleConverge() {
 	// - tag owner
 	// ~ name "nic-old"→"nic"
 	// + share 444455556666
+	// + tag afisync:sharing=e6965868cfe8
 }
 
 func ExampleClientToken() {

@@ -36,15 +36,6 @@ func seedPruneWorld(t *testing.T, sim *ec2sim.Sim) (planFile, unwanted string) {
 	return writePlan(t, "version: 1\nname: pty\ndefaults:\n  source_region: us-east-1\n  regions: [eu-west-1]\nafis:\n  - id: "+src.ID+"\n"), cp.ID
 }
 
-// mutatingCalls counts the simulator's calls that change something.
-func mutatingCalls(sim *ec2sim.Sim) int {
-	n := 0
-	for _, a := range []string{"CopyFpgaImage", "CreateTags", "DeleteTags", "DeleteFpgaImage", "ModifyFpgaImageAttribute", "ResetFpgaImageAttribute"} {
-		n += sim.Stats().Count(a, "", "")
-	}
-	return n
-}
-
 // ptySession is afisync (this test binary, as TestHelperAfisync) running
 // on a pseudo-terminal: its stdin, stdout and stderr.
 type ptySession struct {

@@ -131,6 +131,7 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 		newSyncCmd(c),
 		newPreflightCmd(c),
 		newImportCmd(c),
+		newShowCmd(c),
 		newSimCmd(c),
 		newManCmd(c),
 	)

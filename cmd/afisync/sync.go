@@ -27,6 +27,9 @@ type syncFlags struct {
 	prune        bool
 	prunePublic  bool
 	yes          bool
+	refresh      bool
+	out          string // diff --out: save the decisions
+	from         string // sync --from: apply saved decisions
 	output       string
 	reportFile   string
 	detailedExit bool
@@ -75,7 +78,8 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.IntVar(&f.concurrency, "concurrency", executor.DefaultConcurrency, "copies in flight at once (overrides settings.concurrency)")
 	fl.IntVar(&f.retries, "retries", executor.DefaultRetries, "new attempts for a copy that failed for a transient reason (overrides settings.retries)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
-	fl.BoolVar(&f.prune, "prune", false, "delete copies tagged with this plan's name whose source and region the plan no longer lists")
+	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
+	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
 	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune on a terminal, delete without asking first (off a terminal sync never asks)")
 	return cmd
@@ -101,12 +105,14 @@ or command line.`,
 	}
 	addPlanFlags(cmd, f)
 	cmd.Flags().BoolVar(&f.prune, "prune", false, "also list this plan's copies that sync --prune would delete (would-prune)")
+	cmd.Flags().StringVar(&f.out, "out", "", "save what sync would do to FILE (JSON), for sync --from FILE to apply after review")
 	return cmd
 }
 
 func addPlanFlags(cmd *cobra.Command, f *syncFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.plan, "plan", "", "plan file (YAML); - reads standard input")
+	fl.BoolVar(&f.refresh, "refresh", false, "read every shared copy's load permissions, trusting no afisync:sharing digest (catches grants made by hand)")
 	fl.StringVarP(&f.output, "output", "o", string(report.FormatText), "report format: text, json or markdown")
 	fl.StringVar(&f.reportFile, "report", "", "also write the report to this file (atomically), in the same format")
 	fl.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when a dry run finds changes to make")
@@ -152,8 +158,12 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	}
 	un.logger = logger
 
+	if err := checkSavedFlags(fl, f); err != nil {
+		return withCode(exitInvalid, err)
+	}
+
 	// From here on, every run ends in a report, even one that cannot start.
-	p, err := loadPlanFlag(ctx, c, f.plan)
+	p, sv, err := loadPlanOrSaved(ctx, c, f)
 	if err != nil {
 		return un.startFailure(ctx, "", err)
 	}
@@ -163,8 +173,13 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		FailFast:    f.failFast,
 		Prune:       f.prune,
 		PrunePublic: f.prunePublic,
+		Refresh:     f.refresh,
 		Logger:      logger,
 	})
+	save := applySaved(sv, &opts)
+	if f.out != "" {
+		save = saveTo(f.out, p, &opts)
+	}
 
 	client, closeClient, err := connect(ctx, c, p, &opts)
 	if err != nil {
@@ -183,6 +198,8 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	un.stopProgress()
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
+	} else if serr := save(); serr != nil {
+		rep.Error = serr.Error()
 	}
 	return un.deliver(ctx, rep, client, nil)
 }
