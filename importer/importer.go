@@ -350,7 +350,17 @@ func agree(s *source, o Options) {
 	if len(avail) == 0 {
 		return // pending copies only: nothing to agree on yet
 	}
-	// Tags every copy carries with the same value.
+	common := commonTags(s, avail)
+	agreeSourceTags(s, common)
+	planTags(s, common, o)
+	s.name = agreeText(s, avail, "name", s.im.Name, func(im *reconcile.Image) string { return im.Name })
+	s.description = agreeText(s, avail, "description", s.im.Description, func(im *reconcile.Image) string { return im.Description })
+	agreeSharing(s, avail)
+}
+
+// commonTags returns the tags every available copy carries with the same
+// value (and that a plan can write), noting the others.
+func commonTags(s *source, avail []copyOf) map[string]string {
 	common := map[string]string{}
 	for k, v := range avail[0].im.Tags {
 		if !plan.ReservedTag(k) {
@@ -384,8 +394,13 @@ func agree(s *source, o Options) {
 		sort.Strings(differ)
 		s.notes = append(s.notes, fmt.Sprintf("not the same on every copy, so not in the plan (a sync leaves them): %s", keysPhrase("tag", differ)))
 	}
-	// The source's own tags come through copy_source_tags when every copy
-	// carries them; otherwise the plan must not ask for them.
+	return common
+}
+
+// agreeSourceTags decides copy_source_tags: the source's own tags come
+// through it when every copy carries them; otherwise the plan must not ask
+// for them.
+func agreeSourceTags(s *source, common map[string]string) {
 	var missing []string
 	for _, k := range sortedKeys(s.im.Tags) {
 		if plan.ReservedTag(k) {
@@ -399,6 +414,11 @@ func agree(s *source, o Options) {
 	if len(missing) > 0 {
 		s.notes = append(s.notes, fmt.Sprintf("copy_source_tags: false, as the copies do not all carry the source's %s", keysPhrase("tag", missing)))
 	}
+}
+
+// planTags sets the entry's tags: the common ones that neither the source
+// (through copy_source_tags) nor defaults.tags bring, within a plan's limit.
+func planTags(s *source, common map[string]string, o Options) {
 	s.tags = map[string]string{}
 	for k, v := range common {
 		if srcV, ok := s.im.Tags[k]; s.copySourceTags && ok && srcV == v {
@@ -417,10 +437,11 @@ func agree(s *source, o Options) {
 		}
 		s.notes = append(s.notes, fmt.Sprintf("tags %s left out (a plan puts at most %d tags on a copy; they stay on the copies)", strings.Join(drop, ", "), maxPlanTags))
 	}
-	s.name = agreeText(s, avail, "name", s.im.Name, func(im *reconcile.Image) string { return im.Name })
-	s.description = agreeText(s, avail, "description", s.im.Description, func(im *reconcile.Image) string { return im.Description })
+}
 
-	// Sharing: accounts on every copy; public when every copy is.
+// agreeSharing sets share_with to the accounts every copy is shared with,
+// and public when every copy is.
+func agreeSharing(s *source, avail []copyOf) {
 	public := true
 	var users map[string]bool
 	for _, c := range avail {
