@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/internal/style"
@@ -126,24 +127,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return withCode(exitInvalid, err)
 	}
 	fl := cmd.Flags()
-	var ov executor.Overrides
-	if fl.Changed("concurrency") {
-		if f.concurrency < 1 {
-			return withCode(exitInvalid, fmt.Errorf("--concurrency must be at least 1, not %d", f.concurrency))
-		}
-		ov.Concurrency = &f.concurrency
-	}
-	if fl.Changed("retries") {
-		if f.retries < 0 {
-			return withCode(exitInvalid, fmt.Errorf("--retries must be 0 or more, not %d", f.retries))
-		}
-		ov.Retries = &f.retries
-	}
-	if fl.Changed("timeout") {
-		if f.timeout <= 0 {
-			return withCode(exitInvalid, fmt.Errorf("--timeout must be positive, not %s", f.timeout))
-		}
-		ov.Timeout = &f.timeout
+	ov, err := overrides(fl, f)
+	if err != nil {
+		return withCode(exitInvalid, err)
 	}
 	if f.prunePublic && !f.prune {
 		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
@@ -202,6 +188,30 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		rep.Error = serr.Error()
 	}
 	return un.deliver(ctx, rep, client, nil)
+}
+
+// overrides are the settings given on the command line, checked.
+func overrides(fl *pflag.FlagSet, f *syncFlags) (executor.Overrides, error) {
+	var ov executor.Overrides
+	if fl.Changed("concurrency") {
+		if f.concurrency < 1 {
+			return ov, fmt.Errorf("--concurrency must be at least 1, not %d", f.concurrency)
+		}
+		ov.Concurrency = &f.concurrency
+	}
+	if fl.Changed("retries") {
+		if f.retries < 0 {
+			return ov, fmt.Errorf("--retries must be 0 or more, not %d", f.retries)
+		}
+		ov.Retries = &f.retries
+	}
+	if fl.Changed("timeout") {
+		if f.timeout <= 0 {
+			return ov, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
+		}
+		ov.Timeout = &f.timeout
+	}
+	return ov, nil
 }
 
 // newLogger builds the stderr logger from --log-level and --log-format.
