@@ -43,36 +43,15 @@ var ErrSetup = errors.New("simulator setup")
 // Run serves sim as c says until ctx is done, printing the banner and
 // client environment on stdout and save problems on stderr.
 func Run(ctx context.Context, sim *ec2sim.Sim, c Config, stdout, stderr io.Writer) error {
-	var err error
-	loaded := false
-	if c.StateFile != "" {
-		if loaded, err = sim.LoadFile(c.StateFile); err != nil {
-			return fmt.Errorf("%w: %w", ErrSetup, err)
-		}
-	}
-	seeded := 0
-	if c.SeedFile != "" && !loaded {
-		if seeded, err = LoadSeed(sim, c.SeedFile); err != nil {
-			return fmt.Errorf("%w: %w", ErrSetup, err)
-		}
-	}
-	if c.StateFile != "" && !loaded {
-		// Write the new (seeded) world at once: autosave only saves
-		// changes made after it starts, and a simulator killed before the
-		// first one must not leave its seed behind.
-		if err := sim.SaveFile(c.StateFile); err != nil {
-			return fmt.Errorf("%w: %w", ErrSetup, err)
-		}
+	loaded, seeded, err := prepare(sim, c)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
 	endpoint := "http://" + ln.Addr().String()
-	region := "us-east-1"
-	if len(c.FPGARegions) > 0 {
-		region = c.FPGARegions[0]
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "ec2sim listening on %s\n", endpoint)
 	fmt.Fprintf(&b, "# FPGA regions: %s; copy time %v, build time %v\n", strings.Join(c.FPGARegions, ", "), c.CopyTime, c.BuildTime)
@@ -82,16 +61,11 @@ func Run(ctx context.Context, sim *ec2sim.Sim, c Config, stdout, stderr io.Write
 	case c.SeedFile != "":
 		fmt.Fprintf(&b, "# seed: %d AFIs loaded from %s\n", seeded, c.SeedFile)
 	}
-	var env strings.Builder
-	fmt.Fprintf(&env, "# environment for the aws CLI and the AWS SDKs (EC2 and STS):\n")
-	fmt.Fprintf(&env, "export AWS_ENDPOINT_URL=%s\n", endpoint)
-	fmt.Fprintf(&env, "export AWS_ACCESS_KEY_ID=AKIDEXAMPLE   # account %s; see --accounts\n", c.Account)
-	fmt.Fprintf(&env, "export AWS_SECRET_ACCESS_KEY=secret    # not checked\n")
-	fmt.Fprintf(&env, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
-	b.WriteString(env.String())
+	env := clientEnv(endpoint, c)
+	b.WriteString(env)
 	if c.EnvFile != "" {
 		if err := atomicfile.Write(c.EnvFile, 0o644, func(w io.Writer) error {
-			_, err := io.WriteString(w, env.String())
+			_, err := io.WriteString(w, env)
 			return err
 		}); err != nil {
 			ln.Close()
@@ -134,6 +108,45 @@ func Run(ctx context.Context, sim *ec2sim.Sim, c Config, stdout, stderr io.Write
 		return fmt.Errorf("sim: %w", err)
 	}
 	return nil
+}
+
+// prepare loads the world from the state file, or else the seed file; a
+// new (seeded) world is written to the state file at once: autosave only
+// saves changes made after it starts, and a simulator killed before the
+// first one must not leave its seed behind.
+func prepare(sim *ec2sim.Sim, c Config) (loaded bool, seeded int, err error) {
+	if c.StateFile != "" {
+		if loaded, err = sim.LoadFile(c.StateFile); err != nil {
+			return false, 0, err
+		}
+	}
+	if c.SeedFile != "" && !loaded {
+		if seeded, err = LoadSeed(sim, c.SeedFile); err != nil {
+			return false, 0, err
+		}
+	}
+	if c.StateFile != "" && !loaded {
+		if err := sim.SaveFile(c.StateFile); err != nil {
+			return false, 0, err
+		}
+	}
+	return loaded, seeded, nil
+}
+
+// clientEnv is the shell environment that points the aws CLI and the AWS
+// SDKs at the simulator on endpoint.
+func clientEnv(endpoint string, c Config) string {
+	region := "us-east-1"
+	if len(c.FPGARegions) > 0 {
+		region = c.FPGARegions[0]
+	}
+	var env strings.Builder
+	fmt.Fprintf(&env, "# environment for the aws CLI and the AWS SDKs (EC2 and STS):\n")
+	fmt.Fprintf(&env, "export AWS_ENDPOINT_URL=%s\n", endpoint)
+	fmt.Fprintf(&env, "export AWS_ACCESS_KEY_ID=AKIDEXAMPLE   # account %s; see --accounts\n", c.Account)
+	fmt.Fprintf(&env, "export AWS_SECRET_ACCESS_KEY=secret    # not checked\n")
+	fmt.Fprintf(&env, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	return env.String()
 }
 
 // ShutdownGrace is how long an interrupted simulator lets calls in
