@@ -8,7 +8,10 @@
 // It also runs the fault matrix (random 5xx, throttling, latency spikes,
 // transiently failing copies, an endpoint that stalls or dies mid-run,
 // SIGKILL at random points, concurrent syncs of one plan) and checks the invariants afisync promises after each: every
-// target converged, no duplicate live copy, no lost target.
+// target converged, no duplicate live copy, no lost target. Its rows for
+// several plans and runs in one account (RunMultiPlan, RunConcurrent,
+// RunPruneRace) also check claims (every copy claimed by every plan that
+// lists it), wrong deletions and flip-flop.
 //
 // Time is scaled: the simulator's refill rates (ec2sim.Options.ThrottleScale)
 // and afisync's client-side pacing (afi.Config.RateScale) are multiplied by

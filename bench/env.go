@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -100,6 +103,7 @@ type Env struct {
 	mu      sync.Mutex
 	extra   []net.Listener // listeners of a revived endpoint
 	closed  bool
+	hooks   *hooks
 }
 
 // NewEnv starts a simulator and seeds it. Close it when done.
@@ -111,7 +115,7 @@ func NewEnv(o EnvOptions) (*Env, error) {
 		so.Seed = 7
 	}
 	sim := ec2sim.New(so)
-	e := &Env{Sim: sim, Dests: dests}
+	e := &Env{Sim: sim, Dests: dests, hooks: &hooks{}}
 	for i := range o.AFIs {
 		im, err := sim.AddImage(ec2sim.Image{
 			Region: SourceRegion,
@@ -124,13 +128,13 @@ func NewEnv(o EnvOptions) (*Env, error) {
 		e.Sources = append(e.Sources, im.ID)
 		e.AGFIs = append(e.AGFIs, im.AGFI)
 	}
-	e.YAML = planYAML(e.Sources, dests, o.Selector)
+	e.YAML = planYAML(PlanName, e.Sources, dests, o.Selector, nil)
 	p, err := plan.Parse("bench.yaml", []byte(e.YAML))
 	if err != nil {
 		return nil, fmt.Errorf("bench plan: %w", err)
 	}
 	e.Plan = p
-	var h http.Handler = sim
+	var h http.Handler = hookHandler{h: sim, hs: e.hooks}
 	if o.Spike.Fraction > 0 {
 		h = &spiky{h: sim, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
 	}
@@ -205,20 +209,90 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // PlanYAML is the plan that copies every source to every destination: one
 // entry per source, or, beyond the plan format's 1000 entries, one name
 // selector that picks them all.
-func PlanYAML(sources, dests []string) string { return planYAML(sources, dests, false) }
+func PlanYAML(sources, dests []string) string { return planYAML(PlanName, sources, dests, false, nil) }
 
-func planYAML(sources, dests []string, selector bool) string {
+// planYAML writes the plan called name that copies sources (or, with
+// selector, every bench-* AFI) to dests; entry, if set, gives the lines
+// that follow a source's "- id:" line (indented four spaces).
+func planYAML(name string, sources, dests []string, selector bool, entry func(src string) string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "version: 1\nname: %s\ndefaults:\n  source_region: %s\n  regions: [%s]\n  tags: {env: bench}\nafis:\n",
-		PlanName, SourceRegion, strings.Join(dests, ", "))
+		name, SourceRegion, strings.Join(dests, ", "))
 	if selector || len(sources) > maxExplicitEntries {
 		b.WriteString("  - select: {name: \"bench-*\"}\n")
 		return b.String()
 	}
 	for _, s := range sources {
 		fmt.Fprintf(&b, "  - id: %s\n", s)
+		if entry != nil {
+			b.WriteString(entry(s))
+		}
 	}
 	return b.String()
+}
+
+// NamedPlan parses the plan called name that copies sources (explicit
+// entries, at most 1000) to the Env's destinations; entry, if set, gives
+// each source's settings lines (such as "    name: x\n").
+func (e *Env) NamedPlan(name string, sources []string, entry func(src string) string) (*plan.Plan, error) {
+	text := planYAML(name, sources, e.Dests, false, entry)
+	p, err := plan.Parse(name+".yaml", []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w\n%s", name, err, text)
+	}
+	return p, nil
+}
+
+// OnCall registers f to be called with each API request's action and
+// parameters before the simulator serves it, in the request's goroutine
+// (requests to the simulator's /_sim/ control endpoints excepted). f may
+// make API calls of its own: they pass through OnCall's hooks too.
+func (e *Env) OnCall(f func(action string, params url.Values)) { e.hooks.add(f) }
+
+// hooks are the functions OnCall registered.
+type hooks struct {
+	mu sync.Mutex
+	fs []func(string, url.Values)
+}
+
+func (h *hooks) add(f func(string, url.Values)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fs = append(h.fs, f)
+}
+
+func (h *hooks) list() []func(string, url.Values) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.fs
+}
+
+// hookHandler calls the hooks with each request's parameters, then h.
+type hookHandler struct {
+	h  http.Handler
+	hs *hooks
+}
+
+func (x hookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fs := x.hs.list()
+	if len(fs) == 0 || strings.HasPrefix(r.URL.Path, "/_sim/") {
+		x.h.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	params, _ := url.ParseQuery(string(body))
+	for k, v := range r.URL.Query() {
+		params[k] = append(params[k], v...)
+	}
+	for _, f := range fs {
+		f(params.Get("Action"), params)
+	}
+	x.h.ServeHTTP(w, r)
 }
 
 // serveRecovering runs h, turning the outage handler's errDown panic into

@@ -71,6 +71,8 @@ type FaultResult struct {
 	// (one sync, no errors, no throttling); Calls.Total - CleanCalls is the
 	// cost of the faults.
 	CleanCalls int
+	// Clean is the clean run's call counts, by action.
+	Clean CallCounts
 	// Failed counts bad targets in the reports (any run).
 	Failed int
 	// Wall is the time the faulty run(s) took (scaled time).
@@ -107,6 +109,7 @@ func RunFault(ctx context.Context, c FaultCase) (FaultResult, error) {
 		return res, fmt.Errorf("clean run: %w", err)
 	}
 	res.CleanCalls = cres.Calls.Total
+	res.Clean = cres.Calls
 	return res, nil
 }
 

@@ -96,3 +96,56 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// WriteMultiPlanTable writes multi-plan results as a Markdown table.
+// Converged, Duplicates, Lost and Wrong deletions are after the prune
+// (step 3), against the plans as they then read; the claims column is after
+// the reruns (step 2).
+func WriteMultiPlanTable(w io.Writer, rs []MultiPlanResult) {
+	fmt.Fprintln(w, "| Case | Plans | Targets | Runs | Converged (together / after prune) | Duplicates | Lost | Wrong deletions | Shared copies claimed by every plan | Changed by rerun 1 / rerun 2 | Diffs not clean | Settings left to another plan (diff) | Prune: released / pruned | Re-add: copy calls / claimed | Failed | Calls | Throttled | Errors | Wall of step 1 (s) |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d / %d | %d | %d | %d | %d/%d | %d / %d | %d | %d | %d / %d | %d / %d | %d | %d | %d | %d | %s |\n",
+			r.Name, r.Plans, r.Final.Targets, r.Runs, r.Together.Converged, r.Final.Converged,
+			r.Together.Duplicates+r.Final.Duplicates, r.Together.Lost+r.Final.Lost, r.Final.WrongDeletions,
+			r.ClaimedByAll, r.SharedCopies, r.Changes1, r.Changes2, r.DiffNotClean, r.Conflicts,
+			r.Released, r.Pruned, r.ReaddCopies, r.ReaddClaimed, r.Failed,
+			r.Calls.Total, r.Calls.Throttled, r.Calls.Errors, secs(r.Wall))
+	}
+}
+
+// WriteConcurrentTable writes concurrent-throttled results as a Markdown
+// table.
+func WriteConcurrentTable(w io.Writer, rs []ConcurrentResult) {
+	fmt.Fprintln(w, "| Syncs × plan size | Targets | Failed | Converged | Duplicates | Lost | Calls (by action) | Min calls | Over min | Throttled | Wall (s) | Floor (s) | Wall ÷ floor |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		ratio := "—"
+		if r.Ratio() > 0 {
+			ratio = fmt.Sprintf("%.2f", r.Ratio())
+		}
+		over := 0.0
+		if r.MinCalls > 0 {
+			over = float64(r.Calls.Total-r.MinCalls) / float64(r.MinCalls)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d (%s) | %d | %+.1f%% | %d (%.1f%%) | %s | %s | %s |\n",
+			r.Name, r.Targets, r.Failed, r.Inv.Converged, r.Inv.Duplicates, r.Inv.Lost,
+			r.Calls.Total, byAction(r.Calls.ByAction), r.MinCalls, 100*over,
+			r.Calls.Throttled, 100*r.ThrottledShare(), secs(r.Wall), secs(r.Ideal), ratio)
+	}
+}
+
+// WritePruneRaceTable writes prune-race results as a Markdown table.
+func WritePruneRaceTable(w io.Writer, rs []PruneRaceResult) {
+	fmt.Fprintln(w, "| Case | Dropped copies | Raced | Pruned | Released | Left (public) | Deleted | Wrong deletions | Public copies deleted | Public access removed | Reset calls | Claimed copy kept for its plan | Failed | Calls | Errors | Wall of prune (s) |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		kept := "no"
+		if r.ClaimKept == 1 {
+			kept = "yes"
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %d | %d | %d | %s |\n",
+			r.Name, r.Dropped, r.Raced, r.Pruned, r.Released, r.Kept, r.Deleted, r.Inv.WrongDeletions,
+			r.PublicDeleted, r.PublicRemoved, r.Resets, kept, r.Failed, r.Calls.Total, r.Calls.Errors, secs(r.Wall))
+	}
+}

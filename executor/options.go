@@ -7,10 +7,13 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 )
 
 // Defaults. Every default of a setting lives here; the CLI shows these in
@@ -67,10 +70,50 @@ type Options struct {
 	Logger *slog.Logger
 	// Simulated marks the report as made against the simulator.
 	Simulated bool
+	// PruneOnly, if set, limits Prune to the copies it allows (by region
+	// and copy ID): those a person confirmed (PruneSet.Allows). The others
+	// are reported would-prune and left in place.
+	PruneOnly func(region, copyID string) bool
+	// Decided, if set, receives the run's decisions and the account once
+	// the diff is made (afisync diff --out saves them).
+	Decided func(account string, ds []reconcile.Decision)
+	// Expect, if set, makes the run apply a saved plan: unless the fresh
+	// diff makes exactly these decisions in this account, the run stops
+	// before any mutating call with a *StaleError.
+	Expect *Expectation
 	// Progress, if set, receives a snapshot of the run whenever it changes.
 	// It is called from the run's goroutines, one call at a time, and must
 	// return quickly.
 	Progress func(Progress)
+}
+
+// Expectation is what a saved plan expects a run to decide.
+type Expectation struct {
+	Account   string
+	Decisions []reconcile.Decision
+}
+
+// StaleError says why a saved plan no longer holds: what changed since it
+// was made, target by target.
+type StaleError struct {
+	Account, Now string // the account it was made in, and the current one
+	Diffs        []string
+}
+
+func (e *StaleError) Error() string {
+	var b strings.Builder
+	b.WriteString("the saved plan is stale; nothing was changed")
+	if e.Account != e.Now {
+		fmt.Fprintf(&b, "; it was made in account %s, not %s", e.Account, e.Now)
+	}
+	for i, d := range e.Diffs {
+		if i == 20 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Diffs)-i)
+			break
+		}
+		b.WriteString("; " + d)
+	}
+	return b.String()
 }
 
 // Overrides are settings given on the command line; nil means "not given".

@@ -251,6 +251,17 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 		d = reconcile.Diff(targets, inv, dopt)
 	}
 	rep.Warnings = d.Warnings
+	if r.o.Decided != nil || r.o.Expect != nil {
+		ds := reconcile.Decisions(d)
+		if r.o.Decided != nil {
+			r.o.Decided(account, ds)
+		}
+		if r.o.Expect != nil {
+			if diffs := reconcile.Stale(r.o.Expect.Decisions, ds); len(diffs) > 0 || r.o.Expect.Account != account {
+				return &StaleError{Account: r.o.Expect.Account, Now: account, Diffs: diffs}
+			}
+		}
+	}
 	for _, ch := range d.Changes {
 		res := r.initial(ch)
 		if ch.Copy != nil {
@@ -457,34 +468,21 @@ func (r *run) initial(ch reconcile.Change) *result {
 	if ch.Copy != nil {
 		res.copyID = ch.Copy.ID
 	}
+	res.status = PlannedStatus(ch.Action)
+	if ch.Action == reconcile.ActionAwaitSource && ch.Target.Build != nil {
+		res.status = report.StatusBuilding // a sync awaits it (awaitBuild)
+	}
+	res.pending = ch.Action == reconcile.ActionWait
 	switch ch.Action {
 	case reconcile.ActionNone:
-		res.status, res.msg = report.StatusInSync, ""
+		res.msg = ""
 		if ch.Copy != nil && ch.Copy.Tags[plan.TagSource] == "" {
 			res.msg = "found by AGFI; not tagged by afisync"
 		}
 		if len(ch.Kept) > 0 {
 			res.msg = strings.Join(ch.Kept, "; ")
 		}
-	case reconcile.ActionWait:
-		res.status, res.pending = report.StatusCopying, true
-	case reconcile.ActionAwaitSource:
-		res.status = report.StatusWaiting // a sync awaits it (awaitSource)
-		if ch.Target.Build != nil {
-			res.status = report.StatusBuilding
-		}
-	case reconcile.ActionBuild:
-		res.status = report.StatusWouldBuild
-	case reconcile.ActionSkip:
-		res.status = report.StatusSkipped
-	case reconcile.ActionFail:
-		res.status = report.StatusFailed
-	case reconcile.ActionUpdate:
-		res.status = report.StatusWouldUpdate
-	case reconcile.ActionAdopt:
-		res.status = report.StatusWouldAdopt
 	case reconcile.ActionCopy, reconcile.ActionRetry:
-		res.status = report.StatusWouldCopy
 		if ch.Action == reconcile.ActionCopy {
 			res.msg = ""
 		} else {
@@ -495,6 +493,36 @@ func (r *run) initial(ch reconcile.Change) *result {
 		}
 	}
 	return res
+}
+
+// PlannedStatus is the status a target has once the diff decided action
+// for it: its final status in a dry run (diff).
+func PlannedStatus(a reconcile.Action) report.Status {
+	switch a {
+	case reconcile.ActionNone:
+		return report.StatusInSync
+	case reconcile.ActionWait:
+		return report.StatusCopying
+	case reconcile.ActionSkip:
+		return report.StatusSkipped
+	case reconcile.ActionFail:
+		return report.StatusFailed
+	case reconcile.ActionUpdate:
+		return report.StatusWouldUpdate
+	case reconcile.ActionAdopt:
+		return report.StatusWouldAdopt
+	case reconcile.ActionCopy, reconcile.ActionRetry:
+		return report.StatusWouldCopy
+	case reconcile.ActionBuild:
+		return report.StatusWouldBuild
+	case reconcile.ActionAwaitSource:
+		return report.StatusWaiting
+	case reconcile.ActionPrune:
+		return report.StatusWouldPrune
+	case reconcile.ActionRelease:
+		return report.StatusWouldRelease
+	}
+	return ""
 }
 
 // failStatus is the status of a target whose call failed: timed-out when

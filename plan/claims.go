@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,7 +58,7 @@ func Claims(tags map[string]string) []string {
 		}
 	}
 	sort.Strings(out)
-	return compactStrings(out)
+	return slices.Compact(out)
 }
 
 // HasClaim reports whether plan name claims a copy with these tags.
@@ -74,15 +75,4 @@ func OtherClaims(tags map[string]string, name string) []string {
 		}
 	}
 	return out
-}
-
-func compactStrings(xs []string) []string {
-	n := 0
-	for i, x := range xs {
-		if i == 0 || x != xs[n-1] {
-			xs[n] = x
-			n++
-		}
-	}
-	return xs[:n]
 }

@@ -118,3 +118,26 @@ func TestDiffTwoBuildsNotYetMade(t *testing.T) {
 		t.Errorf("want two builds: %+v", res.Changes)
 	}
 }
+
+// TestDecisionsOfBuilds keeps the decisions of builds not made yet apart
+// (a saved plan keys decisions by source), and finds a saved plan stale
+// once the build exists.
+func TestDecisionsOfBuilds(t *testing.T) {
+	ts := []plan.Target{
+		{SourceRegion: "us-east-1", Build: &plan.Build{Input: "s3://b/one.tar"}, Name: "one", Region: "us-west-2"},
+		{SourceRegion: "us-east-1", Build: &plan.Build{Input: "s3://b/two.tar"}, Name: "two", Region: "us-west-2"},
+	}
+	inv := &Inventory{Account: acct, Owned: map[string][]Image{"us-east-1": nil, "us-west-2": nil}}
+	saved := Decisions(Diff(ts, inv, DiffOptions{PlanName: "p"}))
+	if len(saved) != 2 || saved[0].SourceAFI == saved[1].SourceAFI || !strings.HasPrefix(saved[0].SourceAFI, "build:one/") {
+		t.Fatalf("decisions %+v: want two, named by their builds", saved)
+	}
+	if diffs := Stale(saved, Decisions(Diff(ts, inv, DiffOptions{PlanName: "p"}))); len(diffs) != 0 {
+		t.Errorf("the same world is stale: %v", diffs)
+	}
+	inv.Owned["us-east-1"] = []Image{{ID: "afi-b", Region: "us-east-1", OwnerID: acct, State: StatePending,
+		Tags: map[string]string{plan.TagBuild: BuildKey(ts[0].Build, "one")}}}
+	if diffs := Stale(saved, Decisions(Diff(ts, inv, DiffOptions{PlanName: "p"}))); len(diffs) != 2 {
+		t.Errorf("built since: want the build's decision gone and a new one, got %v", diffs)
+	}
+}

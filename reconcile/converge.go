@@ -335,14 +335,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 func sortedUnique(xs []string) []string {
-	out := append([]string(nil), xs...)
-	sort.Strings(out)
-	n := 0
-	for i, x := range out {
-		if i == 0 || x != out[n-1] {
-			out[n] = x
-			n++
-		}
-	}
-	return out[:n]
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

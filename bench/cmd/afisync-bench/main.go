@@ -1,11 +1,13 @@
 // Command afisync-bench runs afisync's full measurement suite against the
 // in-process EC2 simulator and prints Markdown tables: the throttled
-// scenarios (afisync and the naive baseline), the fault matrix and the
-// SIGKILL case. docs/performance.md records its output.
+// scenarios (afisync and the naive baseline), the fault matrix (with the
+// rows of several plans and runs in one account: multi-plan,
+// concurrent-throttled, prune-race) and the SIGKILL case. docs/performance.md records its output.
 //
 //	go run ./bench/cmd/afisync-bench            # everything (a few minutes)
 //	go run ./bench/cmd/afisync-bench -sizes 10x3,100x8 -faults=false -kill=false
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match endpoint
+//	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match 'multi-plan|concurrent-throttled|prune-race'
 package main
 
 import (
@@ -51,7 +53,7 @@ func main() {
 func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults bool, match *regexp.Regexp, kill bool) error {
 	args := []string{"go", "run", "./bench/cmd/afisync-bench"}
 	for _, a := range os.Args[1:] {
-		if a == "" || strings.ContainsAny(a, " '\"") {
+		if a == "" || strings.ContainsAny(a, " '\"|*?()&;<>$") {
 			a = strconv.Quote(a)
 		}
 		args = append(args, a)
@@ -103,10 +105,15 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 			fmt.Fprintf(os.Stderr, "fault %s done in %.2fs\n", c.Name, fr.Wall.Seconds())
 			frs = append(frs, fr)
 		}
-		fmt.Fprintln(w, "### Fault matrix")
-		fmt.Fprintln(w)
-		bench.WriteFaultTable(w, frs)
-		fmt.Fprintln(w)
+		if len(frs) > 0 {
+			fmt.Fprintln(w, "### Fault matrix")
+			fmt.Fprintln(w)
+			bench.WriteFaultTable(w, frs)
+			fmt.Fprintln(w)
+		}
+		if err := runClaims(ctx, w, scale, latency, match); err != nil {
+			return err
+		}
 	}
 	if kill {
 		dir, err := os.MkdirTemp("", "afisync-bench-")
@@ -168,6 +175,102 @@ func FaultMatrix(scale float64) []bench.FaultCase {
 		{Name: "endpoint dies for good mid-run, --timeout 2m; rerun (scale " + sc + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency,
 			Deadline: 2 * time.Minute, Rerun: true, Outage: bench.Outage{After: 300}, Sim: ec2sim.Options{Throttle: true, Seed: 22}},
 		{Name: "everything at once: 5% 5xx, 10% failed copies, throttled, spikes, 2 concurrent (scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", AFIs: 100, Regions: 8, Scale: scale, Latency: bench.DefaultLatency, Concurrent: 2, Spike: bench.Spike{Fraction: 0.05, Extra: time.Duration(float64(2*time.Second) / scale)}, Sim: ec2sim.Options{Throttle: true, ErrorRate: 0.05, FailRate: 0.1, Seed: 18}},
+	}
+}
+
+// runClaims runs the fault-matrix rows of several plans and runs in one
+// account (issue 12) whose names match: multi-plan, concurrent-throttled
+// and prune-race.
+func runClaims(ctx context.Context, w io.Writer, scale float64, latency time.Duration, match *regexp.Regexp) error {
+	sc := strconv.FormatFloat(scale, 'g', -1, 64)
+	var mrs []bench.MultiPlanResult
+	for _, c := range MultiPlanRows(scale, latency) {
+		if !match.MatchString(c.Name) {
+			continue
+		}
+		r, err := bench.RunMultiPlan(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		fmt.Fprintf(os.Stderr, "%s done, step 1 in %.2fs\n", c.Name, r.Wall.Seconds())
+		mrs = append(mrs, r)
+	}
+	if len(mrs) > 0 {
+		fmt.Fprintln(w, "### Multi-plan")
+		fmt.Fprintln(w)
+		bench.WriteMultiPlanTable(w, mrs)
+		fmt.Fprintln(w)
+	}
+	var crs []bench.ConcurrentResult
+	for _, c := range ConcurrentRows(scale, latency) {
+		name := "concurrent-throttled " + c.Name() + " (scale " + sc + ")"
+		if !match.MatchString(name) {
+			continue
+		}
+		r, err := bench.RunConcurrent(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(os.Stderr, "%s done in %.2fs (floor %.2fs)\n", name, r.Wall.Seconds(), r.Ideal.Seconds())
+		crs = append(crs, r)
+	}
+	if len(crs) > 0 {
+		fmt.Fprintln(w, "### Concurrent-throttled")
+		fmt.Fprintln(w)
+		bench.WriteConcurrentTable(w, crs)
+		fmt.Fprintln(w)
+	}
+	var prs []bench.PruneRaceResult
+	for _, c := range PruneRaceRows(scale, latency) {
+		if !match.MatchString(c.Name) {
+			continue
+		}
+		r, err := bench.RunPruneRace(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		fmt.Fprintf(os.Stderr, "%s done, prune in %.2fs\n", c.Name, r.Wall.Seconds())
+		prs = append(prs, r)
+	}
+	if len(prs) > 0 {
+		fmt.Fprintln(w, "### Prune race")
+		fmt.Fprintln(w)
+		bench.WritePruneRaceTable(w, prs)
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// MultiPlanRows are the multi-plan rows: 3 plans sharing 50 AFIs, with 50
+// of their own each, into 4 regions.
+func MultiPlanRows(scale float64, latency time.Duration) []bench.MultiPlanCase {
+	sc := strconv.FormatFloat(scale, 'g', -1, 64)
+	return []bench.MultiPlanCase{
+		{Name: "multi-plan: 3 plans × (50 shared + 50 own) × 4 regions (scale " + sc + ")", Plans: 3, Shared: 50, Own: 50, Regions: 4, Scale: scale, Latency: latency, Seed: 31},
+	}
+}
+
+// ConcurrentRows are the concurrent-throttled rows: 4 and 16 syncs of
+// their own plans at once; 4 × 100 × 2 and 16 × 25 × 2 ask the same 400
+// copies a region of the account's buckets (the issue's reproduction 3),
+// 16 × 100 × 2 four times as many.
+func ConcurrentRows(scale float64, latency time.Duration) []bench.ConcurrentCase {
+	return []bench.ConcurrentCase{
+		{Procs: 4, AFIs: 100, Regions: 2, Scale: scale, Latency: latency, Seed: 41},
+		{Procs: 16, AFIs: 25, Regions: 2, Scale: scale, Latency: latency, Seed: 42},
+		{Procs: 16, AFIs: 100, Regions: 2, Scale: scale, Latency: latency, Seed: 43},
+	}
+}
+
+// PruneRaceRows are the prune-race rows: 50 AFIs × 4 regions dropped and
+// pruned while one copy is made public before afisync reads it again,
+// another just before its delete, and a third is claimed by another plan;
+// without and with --prune-public.
+func PruneRaceRows(scale float64, latency time.Duration) []bench.PruneRaceCase {
+	sc := strconv.FormatFloat(scale, 'g', -1, 64)
+	return []bench.PruneRaceCase{
+		{Name: "prune-race: 50×4, sync --prune (scale " + sc + ")", AFIs: 50, Regions: 4, Scale: scale, Latency: latency, Seed: 51},
+		{Name: "prune-race: 50×4, sync --prune --prune-public (scale " + sc + ")", AFIs: 50, Regions: 4, PrunePublic: true, Scale: scale, Latency: latency, Seed: 52},
 	}
 }
 
