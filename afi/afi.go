@@ -107,36 +107,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 			return nil, err
 		}
 	}
-	var opts []func(*config.LoadOptions) error
-	if c.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
-	}
-	if c.Region != "" {
-		opts = append(opts, config.WithRegion(c.Region))
-	}
-	if c.EndpointURL != "" {
-		opts = append(opts, config.WithBaseEndpoint(c.EndpointURL))
-	}
-	if c.Credentials != nil {
-		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
-	}
-	backoff := c.Backoff
-	opts = append(opts, config.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = maxAttempts
-			o.MaxBackoff = DefaultMaxBackoff
-			// The client-side retry quota protects services from retry
-			// storms of many short-lived requests; afisync already paces
-			// itself below EC2's buckets, and a quota exhausted by a
-			// throttling burst would fail targets that a wait would save.
-			o.RateLimiter = ratelimit.None
-			if backoff != nil {
-				o.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
-					return backoff(attempt, err), nil
-				})
-			}
-		})
-	}))
+	opts := loadOptions(c, maxAttempts)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, configError(c.Profile, err)
@@ -178,6 +149,43 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		o.APIOptions = append(o.APIOptions, cl.middleware(cfg.Region)...)
 	})
 	return cl, nil
+}
+
+// loadOptions turns c into config.LoadDefaultConfig's options: the
+// profile, region, endpoint and credentials given, and the standard retryer
+// with afisync's attempt budget.
+func loadOptions(c Config, maxAttempts int) []func(*config.LoadOptions) error {
+	var opts []func(*config.LoadOptions) error
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	if c.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(c.EndpointURL))
+	}
+	if c.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
+	}
+	backoff := c.Backoff
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.MaxBackoff = DefaultMaxBackoff
+			// The client-side retry quota protects services from retry
+			// storms of many short-lived requests; afisync already paces
+			// itself below EC2's buckets, and a quota exhausted by a
+			// throttling burst would fail targets that a wait would save.
+			o.RateLimiter = ratelimit.None
+			if backoff != nil {
+				o.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
+					return backoff(attempt, err), nil
+				})
+			}
+		})
+	}))
+	return opts
 }
 
 // ec2For returns the EC2 client for a region, creating it on first use.

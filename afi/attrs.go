@@ -174,7 +174,8 @@ const (
 // DryRun=true so that nothing changes. id is the AFI the call names (for
 // CopyFpgaImage, the source in sourceRegion). It returns nil when EC2
 // answers DryRunOperation ("would have succeeded"), and the error otherwise
-// (UnauthorizedOperation when denied).
+// (UnauthorizedOperation when denied). For CreateFpgaImage (ActionBuild),
+// id is the build's input, s3://bucket/key.
 func (c *Client) DryRun(ctx context.Context, region, action, id, sourceRegion string) error {
 	cl := c.ec2For(region)
 	dry := aws.Bool(true)
@@ -192,6 +193,11 @@ func (c *Client) DryRun(ctx context.Context, region, action, id, sourceRegion st
 		_, err = cl.ResetFpgaImageAttribute(ctx, &ec2.ResetFpgaImageAttributeInput{FpgaImageId: aws.String(id), Attribute: ec2types.ResetFpgaImageAttributeNameLoadPermission, DryRun: dry})
 	case ActionDelete:
 		_, err = cl.DeleteFpgaImage(ctx, &ec2.DeleteFpgaImageInput{FpgaImageId: aws.String(id), DryRun: dry})
+	case ActionBuild:
+		var req *ec2.CreateFpgaImageInput
+		if req, err = buildRequest(BuildInput{Input: id, Name: "afisync-preflight", DryRun: true}); err == nil {
+			_, err = cl.CreateFpgaImage(ctx, req)
+		}
 	default:
 		return fmt.Errorf("preflight: unknown action %s", action)
 	}

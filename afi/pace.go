@@ -78,6 +78,7 @@ var DefaultLimits = map[string]Limit{
 	"DescribeFpgaImageAttribute": {Rate: 19.2, Burst: 96},
 	// EC2 mutating bucket: 50 capacity, 5/s refill.
 	"CopyFpgaImage":            {Rate: 4.8, Burst: 48},
+	"CreateFpgaImage":          {Rate: 4.8, Burst: 48},
 	"DeleteFpgaImage":          {Rate: 4.8, Burst: 48},
 	"ModifyFpgaImageAttribute": {Rate: 4.8, Burst: 48},
 	"ResetFpgaImageAttribute":  {Rate: 4.8, Burst: 48},

@@ -1,6 +1,7 @@
 package ec2sim_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -324,4 +325,53 @@ func TestAttributes(t *testing.T) {
 	}
 	_, err := east.ModifyFpgaImageAttribute(ctx, &ec2.ModifyFpgaImageAttributeInput{FpgaImageId: aws.String(img.ID), OperationType: types.OperationTypeAdd, UserIds: []string{"12345"}})
 	apiErr(t, err, "InvalidUserID.Malformed", 400, "User ID '12345' is invalid")
+}
+
+// TestBuildFailureByInputName checks the simulator's convention for failed
+// builds: an input file named fail-CODE… ends failed with CODE and AWS's
+// description of it, after the build time.
+func TestBuildFailureByInputName(t *testing.T) {
+	e := newEnv(t, ec2sim.Options{BuildTime: 10 * time.Minute})
+	east := e.ec2("us-east-1")
+	for _, tc := range []struct {
+		key, state, message string
+	}{
+		{"dcp/nic-v4.tar", ec2sim.StateAvailable, ""},
+		{"dcp/fail-DCP_CORRUPT.tar", ec2sim.StateFailed, "DCP_CORRUPT: Could not parse the input DCP. The DCP files seems to be corrupt"},
+		{"fail-MANIFEST_NOT_FOUND", ec2sim.StateFailed, "MANIFEST_NOT_FOUND: No manifest file was found."},
+		{"dcp/fail-NO_SUCH_CODE-2.tar", ec2sim.StateFailed, "NO_SUCH_CODE: simulated build failure"},
+		{"fail-dcp/nic.tar", ec2sim.StateAvailable, ""},   // the file name counts, not a folder
+		{"dcp/not-fail-X.tar", ec2sim.StateAvailable, ""}, // a prefix, not anywhere
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			out, err := east.CreateFpgaImage(ctx, &ec2.CreateFpgaImageInput{
+				InputStorageLocation: &types.StorageLocation{Bucket: aws.String("fpga-builds"), Key: aws.String(tc.key)},
+				ClientToken:          aws.String(tc.key),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := aws.ToString(out.FpgaImageId)
+			if img := e.describe(east, id); img.State.Code != types.FpgaImageStateCodePending || img.State.Message != nil {
+				t.Errorf("during the build: %+v", img.State)
+			}
+			e.clock.Advance(10 * time.Minute)
+			img := e.describe(east, id)
+			if string(img.State.Code) != tc.state || !strings.HasPrefix(aws.ToString(img.State.Message), tc.message) ||
+				(tc.message == "") != (img.State.Message == nil) {
+				t.Errorf("after the build: %s %q, want %s %q", img.State.Code, aws.ToString(img.State.Message), tc.state, tc.message)
+			}
+			if tc.state == ec2sim.StateFailed && img.FpgaImageGlobalId != nil {
+				t.Errorf("a failed build shows its global ID")
+			}
+			// The same request again answers the same AFI.
+			again, err := east.CreateFpgaImage(ctx, &ec2.CreateFpgaImageInput{
+				InputStorageLocation: &types.StorageLocation{Bucket: aws.String("fpga-builds"), Key: aws.String(tc.key)},
+				ClientToken:          aws.String(tc.key),
+			})
+			if err != nil || aws.ToString(again.FpgaImageId) != id {
+				t.Errorf("repeated request: %v, %s; want %s", err, aws.ToString(again.FpgaImageId), id)
+			}
+		})
+	}
 }

@@ -86,6 +86,9 @@ func (s *Sim) createFpgaImage(c *call) (any, *apiError) {
 	if len(tags) > 0 {
 		a.Tags = tags
 	}
+	if code := buildFailure(c.form.Get("InputStorageLocation.Key")); code != "" {
+		a.State, a.Message = StateFailed, BuildFailureMessage(code)
+	}
 	s.store(c, a, params)
 	return createFpgaImageResult{a.ID, a.AGFI}, nil
 }

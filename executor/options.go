@@ -70,6 +70,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Simulated marks the report as made against the simulator.
 	Simulated bool
+	// PruneOnly, if set, limits Prune to the copies it allows (by region
+	// and copy ID): those a person confirmed (PruneSet.Allows). The others
+	// are reported would-prune and left in place.
+	PruneOnly func(region, copyID string) bool
 	// Decided, if set, receives the run's decisions and the account once
 	// the diff is made (afisync diff --out saves them).
 	Decided func(account string, ds []reconcile.Decision)

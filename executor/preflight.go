@@ -16,7 +16,8 @@ import (
 // syncing plan p may need is allowed, per destination region: CopyFpgaImage
 // and CreateTags always; ModifyFpgaImageAttribute when the plan shares
 // copies or sets names or descriptions; DeleteTags with exclusive_tags;
-// DeleteFpgaImage and ResetFpgaImageAttribute with Options.Prune. Nothing
+// DeleteFpgaImage and ResetFpgaImageAttribute with Options.Prune; and
+// CreateFpgaImage in the source region of each build entry. Nothing
 // changes in AWS. Learning the account and listing AFIs also prove
 // sts:GetCallerIdentity and ec2:DescribeFpgaImages.
 func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*report.Preflight, error) {
@@ -77,6 +78,20 @@ func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*re
 			})
 		}
 	}
+	for _, ck := range buildChecks(targets) {
+		g.Go(func() error {
+			if err := c.DryRun(ctx, ck.Region, afi.ActionBuild, ck.AFI, ""); err != nil {
+				ck.Result, ck.Message = report.CheckUnknown, apiMessage(err)
+				if afi.ErrorCode(err) == "UnauthorizedOperation" {
+					ck.Result = report.CheckDenied
+				}
+			}
+			mu.Lock()
+			pf.Checks = append(pf.Checks, ck)
+			mu.Unlock()
+			return nil
+		})
+	}
 	_ = g.Wait()
 	pf.Sort()
 	return pf, nil
@@ -114,4 +129,19 @@ func preflightNeeds(targets []plan.Target, prune bool) map[string]*preflightNeed
 		}
 	}
 	return needs
+}
+
+// buildChecks lists one CreateFpgaImage check per source region that has
+// build entries, naming the first build's input (whether EC2 may read it is
+// not part of a DryRun: S3 is read when the build runs).
+func buildChecks(targets []plan.Target) []report.Check {
+	var out []report.Check
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if t.Build != nil && !seen[t.SourceRegion] {
+			seen[t.SourceRegion] = true
+			out = append(out, report.Check{Region: t.SourceRegion, Action: afi.ActionBuild, AFI: t.Build.Input, Result: report.CheckAllowed})
+		}
+	}
+	return out
 }

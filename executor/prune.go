@@ -26,6 +26,8 @@ func (r *run) initialPrune(p *reconcile.Prune) *result {
 		prune:  p,
 	}
 	switch {
+	case !r.o.DryRun && !r.confirmed(cp.Region, cp.ID):
+		res.msg, res.prune = p.Reason+"; "+notConfirmed, nil
 	case len(p.Others) > 0:
 		res.status, res.msg = report.StatusWouldRelease, p.Reason+"; "+alsoClaimed(p.Others)
 	case cp.Public && !r.o.PrunePublic:

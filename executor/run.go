@@ -337,6 +337,8 @@ func (r *run) settleStopped(why string) {
 			res.msg = fmt.Sprintf("copy %s still pending after %s", res.copyID, r.o.Timeout)
 		case res.pending:
 			res.msg = "interrupted while waiting; the copy goes on in AWS"
+		case res.ch.Target.Build != nil:
+			r.settleStoppedBuild(res, status, why)
 		}
 	}
 }
@@ -417,7 +419,7 @@ func (r *run) describeForeign(ctx context.Context, inv *reconcile.Inventory, tar
 		if _, down := inv.Unlisted[t.SourceRegion]; down {
 			continue // its targets fail with the listing error
 		}
-		if t.Selector == nil && !owned[k] && !slices.Contains(foreign[t.SourceRegion], t.SourceAFI) {
+		if t.Selector == nil && t.Build == nil && !owned[k] && !slices.Contains(foreign[t.SourceRegion], t.SourceAFI) {
 			foreign[t.SourceRegion] = append(foreign[t.SourceRegion], t.SourceAFI)
 		}
 	}
@@ -467,6 +469,9 @@ func (r *run) initial(ch reconcile.Change) *result {
 		res.copyID = ch.Copy.ID
 	}
 	res.status = PlannedStatus(ch.Action)
+	if ch.Action == reconcile.ActionAwaitSource && ch.Target.Build != nil {
+		res.status = report.StatusBuilding // a sync awaits it (awaitBuild)
+	}
 	res.pending = ch.Action == reconcile.ActionWait
 	switch ch.Action {
 	case reconcile.ActionNone:
@@ -508,6 +513,8 @@ func PlannedStatus(a reconcile.Action) report.Status {
 		return report.StatusWouldAdopt
 	case reconcile.ActionCopy, reconcile.ActionRetry:
 		return report.StatusWouldCopy
+	case reconcile.ActionBuild:
+		return report.StatusWouldBuild
 	case reconcile.ActionAwaitSource:
 		return report.StatusWaiting
 	case reconcile.ActionPrune:
@@ -560,6 +567,9 @@ func (res *result) target() report.Target {
 	}
 	if res.ch.Selector != nil {
 		rt.Selector = res.ch.Selector.String()
+	}
+	if t.Build != nil {
+		rt.Build = t.Build.Input
 	}
 	return rt
 }

@@ -61,6 +61,10 @@ func (r *run) follow(res *result) {
 // awaitSource makes res wait, with --wait, for its pending source; without,
 // it is reported as waiting.
 func (r *run) awaitSource(res *result) {
+	if res.ch.Target.Build != nil {
+		r.awaitBuild(res, res.ch.Reason)
+		return
+	}
 	if !r.o.Wait {
 		r.set(res, report.StatusWaiting, res.ch.Reason+" (a rerun, or --wait, copies it once it is available)")
 		return
@@ -78,11 +82,7 @@ func (r *run) sourceSettled(ctx context.Context, res *result, im *reconcile.Imag
 		r.set(res, report.StatusFailed, "source "+res.ch.Target.SourceAFI+" disappeared while afisync waited for it")
 		return
 	case im.State != reconcile.StateAvailable:
-		msg := "source " + im.ID + " is " + im.State
-		if im.Message != "" {
-			msg += ": " + im.Message
-		}
-		r.set(res, report.StatusFailed, msg)
+		r.set(res, report.StatusFailed, notAvailable(res.ch.Target, im))
 		return
 	}
 	r.mu.Lock()
@@ -105,6 +105,7 @@ func (r *run) sourceSettled(ctx context.Context, res *result, im *reconcile.Imag
 func (r *run) copyAll(ctx context.Context) {
 	queues := map[string][]*result{}
 	var regions []string
+	var builds []*result
 	for _, res := range r.results {
 		switch res.ch.Action {
 		case reconcile.ActionCopy, reconcile.ActionRetry:
@@ -117,8 +118,11 @@ func (r *run) copyAll(ctx context.Context) {
 			r.follow(res)
 		case reconcile.ActionAwaitSource:
 			r.awaitSource(res)
+		case reconcile.ActionBuild:
+			builds = append(builds, res)
 		}
 	}
+	r.buildAll(builds)
 	var todo []*result
 	for i, more := 0, true; more; i++ {
 		more = false

@@ -218,3 +218,62 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// checkS3Input explains what is wrong with build.input: the S3 object
+// (s3://bucket/key) of the DCP tarball.
+func checkS3Input(uri string) *problem {
+	if p := checkS3URI(uri, "s3://bucket/key"); p != nil {
+		return p
+	}
+	if _, key, _ := awsid.SplitS3URI(uri); key == "" || strings.HasSuffix(key, "/") {
+		return &problem{fmt.Sprintf("%s names a prefix, not an object", quote(uri)),
+			"build.input is the DCP tarball itself, like s3://fpga-builds/dcp/nic-v4.tar"}
+	}
+	return nil
+}
+
+// checkS3Logs explains what is wrong with build.logs: the S3 prefix
+// (s3://bucket/prefix/) that AWS writes the build's logs under.
+func checkS3Logs(uri string) *problem {
+	if p := checkS3URI(uri, "s3://bucket/prefix/"); p != nil {
+		return p
+	}
+	switch _, key, _ := awsid.SplitS3URI(uri); {
+	case key == "":
+		return &problem{fmt.Sprintf("%s names no prefix", quote(uri)),
+			"give the folder for the logs, ending in /, like s3://fpga-builds/logs/"}
+	case !strings.HasSuffix(key, "/"):
+		return &problem{fmt.Sprintf("%s names an object, not a prefix", quote(uri)),
+			fmt.Sprintf("end it with / (AWS writes the logs under it): %s/", uri)}
+	}
+	return nil
+}
+
+// checkS3URI explains what is wrong with the shape of an S3 location:
+// s3://, a bucket that follows S3's naming rules, then /key. form is how
+// the location should look.
+func checkS3URI(uri, form string) *problem {
+	bucket, key, ok := awsid.SplitS3URI(uri)
+	switch {
+	case !ok && strings.HasPrefix(strings.ToLower(uri), "s3://"):
+		if !strings.HasPrefix(uri, "s3://") {
+			return &problem{fmt.Sprintf("malformed S3 location %s", quote(uri)), "write the scheme in lower case: s3://"}
+		}
+		return &problem{fmt.Sprintf("S3 location %s names a bucket only", quote(uri)), "write it as " + form}
+	case !ok:
+		return &problem{fmt.Sprintf("malformed S3 location %s", quote(uri)), "write it as " + form}
+	}
+	if why := awsid.BucketProblem(bucket); why != "" {
+		return &problem{fmt.Sprintf("invalid S3 bucket name %s in %s", quote(bucket), quote(uri)), why}
+	}
+	if len(key) > awsid.MaxS3KeyBytes {
+		return &problem{fmt.Sprintf("S3 key of %d bytes in %s", len(key), quote(uri)),
+			fmt.Sprintf("S3 keys have at most %d bytes", awsid.MaxS3KeyBytes)}
+	}
+	for _, r := range key {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return &problem{fmt.Sprintf("S3 key in %s holds %q", quote(uri), r), "use printable characters only"}
+		}
+	}
+	return nil
+}

@@ -116,8 +116,9 @@ func mergeTags(ps *parser, x *entryDraft) {
 	}
 }
 
-// unique checks that no earlier entry lists the same AFI ID, or the same
-// selector over the same source region.
+// unique checks that no earlier entry lists the same AFI ID, the same
+// selector over the same source region, or the same build (input, logs and
+// name) in the same source region.
 func (ps *parser) unique(x *entryDraft, d *doc) {
 	if x.ID != "" {
 		f := x.fields["id"]
@@ -126,6 +127,16 @@ func (ps *parser) unique(x *entryDraft, d *doc) {
 				fmt.Sprintf("it is already listed at line %d; keep one entry and list every region there", l))
 		} else {
 			d.ids[x.ID] = f.key.Line
+		}
+	}
+	if x.Build != nil && x.SourceRegion != "" && x.Name != "" && len(written(x, "id", "select", "build")) == 1 {
+		f := x.fields["build"]
+		key := x.SourceRegion + "\x00" + x.Build.Input + "\x00" + x.Build.Logs + "\x00" + x.Name
+		if l, dup := d.builds[key]; dup {
+			ps.at(f.key, fmt.Sprintf("the same build (input, logs and name) in %s is listed twice in afis", x.SourceRegion),
+				fmt.Sprintf("it is already listed at line %d; keep one entry and list every region there", l))
+		} else {
+			d.builds[key] = f.key.Line
 		}
 	}
 	if x.Select == nil || x.has("id") || x.SourceRegion == "" {

@@ -23,6 +23,10 @@ const SchemaVersion = 1
 const (
 	TagSource = "afisync:source" // value: <source-region>/<source-afi-id>
 	TagPlan   = "afisync:plan"   // value: the plan's name
+	// TagBuild marks an AFI afisync built, from its creation on
+	// (CreateFpgaImage's TagSpecification): its value is the build's key
+	// (reconcile.BuildKey), by which every later run finds it.
+	TagBuild = "afisync:build"
 )
 
 // SourceKey names a source AFI as "<region>/<afi-id>": the value of the
@@ -74,15 +78,18 @@ type Settings struct {
 }
 
 // Entry is one element of the plan's afis list with defaults already applied:
-// exactly one of ID and Select is set. Its Options are the entry's own where
+// exactly one of ID, Select and Build is set (and Name, with Build). Its Options are the entry's own where
 // it writes them, else the defaults' (tags: the entry's merged over the
 // defaults'; regions: the defaults' less the entry's source region).
 type Entry struct {
-	ID     string    // afi-…; empty when Select is set
-	Select *Selector // nil when ID is set
+	ID     string    // afi-…; empty when Select or Build is set
+	Select *Selector // nil unless the entry selects its sources
+	Build  *Build    // nil unless the entry builds its source
 	Options
-	Name        string // empty: keep the source's name
-	Description string // empty: keep the source's description
+	// Name is the copies' name; empty: keep the source's name. With Build,
+	// it is also the name of the AFI built.
+	Name        string
+	Description string // empty: keep the source's description (with Build, also the built AFI's)
 	Pos         Pos    // where the entry starts in the plan file
 }
 
@@ -110,6 +117,14 @@ func (s *Selector) String() string {
 	return "{" + strings.Join(parts, " ") + "}"
 }
 
+// Build is how an entry's source AFI is built: CreateFpgaImage in the
+// source region, from a DCP tarball in S3. A sync builds it at most once
+// (see reconcile.BuildKey), then copies it like any source.
+type Build struct {
+	Input string // s3://bucket/key of the DCP tarball (InputStorageLocation)
+	Logs  string // s3://bucket/prefix/ for the build's logs (LogsStorageLocation); empty: none
+}
+
 // Pos is a 1-based position in a plan file.
 type Pos struct {
 	Line, Col int
@@ -123,8 +138,9 @@ func (p Pos) String() string { return strconv.Itoa(p.Line) + ":" + strconv.Itoa(
 // with everything the copy must carry.
 type Target struct {
 	SourceRegion   string
-	SourceAFI      string            // empty when Selector is set
+	SourceAFI      string            // empty when Selector is set, or Build is and the build is not found yet
 	Selector       *Selector         // nil for explicit AFIs
+	Build          *Build            // how the source is built; nil for explicit and selected AFIs
 	Region         string            // destination region
 	Tags           map[string]string // merged user tags, without management tags
 	CopySourceTags bool

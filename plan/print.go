@@ -83,6 +83,8 @@ func afisNode(d *doc) *yaml.Node {
 
 func selectorNode(s *Selector) *yaml.Node { return render(selectKeys, s) }
 
+func buildNode(b *Build) *yaml.Node { return render(buildKeys, b) }
+
 func durationNode(d time.Duration) *yaml.Node { return strNode(formatDuration(d)) }
 
 func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }

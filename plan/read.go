@@ -15,6 +15,7 @@ type doc struct {
 	defaults *entryDraft    // the defaults mapping, read like an entry
 	ids      map[string]int // the line of each AFI ID's entry
 	sels     map[string]int // the line of each selector, by source region and selector
+	builds   map[string]int // the line of each build, by source region, input, logs and name
 }
 
 // entryDraft is an entry under afis, or the defaults, being read.
@@ -137,6 +138,7 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 		defaults: draftOf(schemaDefaults),
 		ids:      map[string]int{},
 		sels:     map[string]int{},
+		builds:   map[string]int{},
 	}
 	readKeys(ps, topKeys, root, ps.fields(root, "the plan", names(topKeys)), "", d)
 	if ps.stop {
@@ -201,17 +203,32 @@ func (ps *parser) entry(i int, n *yaml.Node, d *doc) (Entry, bool) {
 	return *x.Entry, len(ps.errs) == nerr
 }
 
-// oneSource checks that an entry names its source AFIs one way: an id or a
-// select.
+// oneSource checks that an entry names its source AFIs one way: an id, a
+// select or a build (which needs a name: the AFI it builds gets it).
 func (ps *parser) oneSource(x *entryDraft) {
-	switch sel, hasSel := x.fields["select"]; {
-	case x.has("id") && hasSel:
-		ps.at(sel.key, x.where+" has both id and select",
-			"use id for one AFI or select for a set of AFIs; split it into two entries")
-	case !x.has("id") && !hasSel:
-		ps.at(x.node, x.where+" has neither id nor select",
-			"add id: afi-… for one AFI, or select: {name: …, tags: {…}} for every matching AFI")
+	written := written(x, "id", "select", "build")
+	switch {
+	case len(written) > 1:
+		ps.at(written[1].key, fmt.Sprintf("%s has both %s and %s", x.where, written[0].key.Value, written[1].key.Value),
+			"use id for one AFI, select for a set of AFIs or build to create one; split it into several entries")
+	case len(written) == 0:
+		ps.at(x.node, x.where+" has none of id, select and build",
+			"add id: afi-… for one AFI, select: {name: …, tags: {…}} for every matching AFI, or build: {input: s3://…} to create one")
+	case x.has("build") && !x.has("name"):
+		ps.at(x.node, x.where+" builds an AFI but has no name", "add name: the name of the AFI it builds (and of its copies)")
 	}
+}
+
+// written returns the fields of those keys the mapping writes, in the
+// order given.
+func written(x *entryDraft, keys ...string) []field {
+	var out []field
+	for _, k := range keys {
+		if f, ok := x.fields[k]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // selector reads select: a name glob and/or tags. ok is false when anything

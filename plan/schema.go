@@ -132,6 +132,8 @@ var entryKeys = []key[entryDraft]{
 		value: valueOf(func(x *entryDraft) *string { return &x.ID }, checked(checkAFIID), strNode)},
 	{name: "select", typ: "mapping",
 		value: valueOf(func(x *entryDraft) **Selector { return &x.Select }, (*parser).selector, selectorNode)},
+	{name: "build", typ: "mapping",
+		value: valueOf(func(x *entryDraft) **Build { return &x.Build }, (*parser).build, buildNode)},
 	{name: "source_region", typ: "region", inherited: true, always: true, merge: inheritSourceRegion,
 		value: valueOf(func(x *entryDraft) *string { return &x.SourceRegion }, checked(checkRegion), strNode)},
 	{name: "regions", typ: "list of regions", inherited: true, always: true, merge: inheritRegions,
@@ -161,6 +163,14 @@ var selectKeys = []key[Selector]{
 		value: valueOf(func(s *Selector) *string { return &s.Name }, (*parser).glob, strNode)},
 	{name: "tags", typ: "mapping of strings",
 		value: valueOf(func(s *Selector) *map[string]string { return &s.Tags }, (*parser).selectTags, tagsNode)},
+}
+
+// buildKeys are the keys of an entry's build.
+var buildKeys = []key[Build]{
+	{name: "input", typ: "S3 URI", required: "add input: s3://bucket/key of the DCP tarball",
+		value: valueOf(func(b *Build) *string { return &b.Input }, checked(checkS3Input), strNode)},
+	{name: "logs", typ: "S3 URI",
+		value: valueOf(func(b *Build) *string { return &b.Logs }, checked(checkS3Logs), strNode)},
 }
 
 // defaultsKeys are the inherited entry keys: the keys of defaults.

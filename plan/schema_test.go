@@ -80,6 +80,11 @@ func TestREADMEListsTheSchema(t *testing.T) {
 				entries = append(entries, readmeRow{"select." + s.name, []string{s.typ}})
 			}
 		}
+		if k.name == "build" {
+			for _, s := range buildKeys {
+				entries = append(entries, readmeRow{"build." + s.name, []string{s.typ}})
+			}
+		}
 	}
 	want := map[string][]readmeRow{
 		"Top level":        top,

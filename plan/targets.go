@@ -5,7 +5,9 @@ package plan
 // own copy of the merged tags, accounts and groups, so callers may modify
 // them.
 // Management tags (TagSource, TagPlan) are not included; the executor adds
-// them. Selector targets keep the selector for the caller to resolve.
+// them. Selector targets keep the selector for the caller to resolve, and
+// build targets their Build (with no SourceAFI) for the caller to find or
+// make.
 func (p *Plan) Targets() []Target {
 	var out []Target
 	for i, e := range p.AFIs {
@@ -21,6 +23,10 @@ func (p *Plan) Targets() []Target {
 				Name:             e.Name,
 				Description:      e.Description,
 				Entry:            i,
+			}
+			if e.Build != nil {
+				b := *e.Build
+				t.Build = &b
 			}
 			if e.Select != nil {
 				sel := *e.Select

@@ -384,3 +384,18 @@ func (ps *parser) glob(f field, what string) (string, bool) {
 	}
 	return pat, true
 }
+
+// build reads how an entry's AFI is built: input and logs.
+func (ps *parser) build(f field, what string) (*Build, bool) {
+	nerr := len(ps.errs)
+	fs := ps.fields(f.val, what, names(buildKeys))
+	if fs == nil {
+		return nil, false
+	}
+	if _, ok := fs["input"]; !ok && len(ps.errs) > nerr {
+		return nil, false // an unknown key, reported already, was probably meant
+	}
+	b := &Build{}
+	readKeys(ps, buildKeys, resolve(f.val), fs, what+".", b)
+	return b, len(ps.errs) == nerr
+}

@@ -47,8 +47,12 @@ func Decisions(d *DiffResult) []Decision {
 	for _, c := range d.Changes {
 		dec := Decision{SourceRegion: c.Target.SourceRegion, SourceAFI: c.Target.SourceAFI, Region: c.Target.Region,
 			Action: c.Action, Attempt: c.Attempt, Reason: c.Reason, Basis: Basis{Failed: c.Failed}}
-		if c.Target.SourceAFI == "" && c.Selector != nil {
+		switch {
+		case c.Target.SourceAFI == "" && c.Selector != nil:
 			dec.SourceAFI = "select:" + c.Selector.String()
+		case c.Target.SourceAFI == "" && c.Target.Build != nil:
+			// Not built yet: the build names the source.
+			dec.SourceAFI = "build:" + c.Target.Name + "/" + BuildKey(c.Target.Build, c.Target.Name)
 		}
 		for _, u := range c.Updates {
 			dec.Updates = append(dec.Updates, u.String())

@@ -29,6 +29,11 @@ const (
 	// did not make; it gets the management tags (and the plan's attributes)
 	// so that later runs manage it.
 	ActionAdopt Action = "adopt"
+	// ActionBuild: the target's source is a build that no AFI in the
+	// source region carries the key of (plan.TagBuild): build it
+	// (CreateFpgaImage, once for all the targets of the entry), then copy
+	// it once it is available.
+	ActionBuild Action = "build"
 )
 
 // Change is the planned action for one concrete target.
@@ -126,14 +131,34 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		}
 		res.Changes = append(res.Changes, c)
 	}
-	// Explicit entries first, so that an explicit entry wins over a
-	// selector that matches the same AFI.
+	// Explicit entries and builds first, so that they win over a selector
+	// that matches the same AFI.
 	for _, t := range targets {
-		if t.Selector != nil {
+		switch {
+		case t.Selector != nil:
 			continue
+		case t.Build != nil:
+			src, why := idx.build(inv, t)
+			if src == nil {
+				// Not built yet, or not known whether it is.
+				key := "build:" + t.SourceRegion + "/" + BuildKey(t.Build, t.Name) + "→" + t.Region
+				if !seen[key] {
+					seen[key] = true
+					c := Change{Target: t, Action: ActionBuild, Attempt: 1,
+						Reason: fmt.Sprintf("build %q in %s (CreateFpgaImage), then copy it", t.Name, t.SourceRegion)}
+					if why != "" {
+						c.Action, c.Reason = ActionFail, why
+					}
+					res.Changes = append(res.Changes, c)
+				}
+				continue
+			}
+			t.SourceAFI = src.ID
+			add(t, nil, src, why)
+		default:
+			src, why := idx.source(inv, t.SourceRegion, t.SourceAFI)
+			add(t, nil, src, why)
 		}
-		src, why := idx.source(inv, t.SourceRegion, t.SourceAFI)
-		add(t, nil, src, why)
 	}
 	warned := map[string]bool{}
 	for _, t := range targets {
@@ -254,7 +279,11 @@ func diffOne(t plan.Target, src *Image, srcErr string, idx *inventoryIndex, inv 
 		}
 	}
 	if src != nil && src.State == StatePending && src.OwnerID == inv.Account && srcErr != "" {
-		c.Action, c.Reason, c.Attempt = ActionAwaitSource, "source "+src.ID+" in "+t.SourceRegion+" is still pending", 1
+		what := "source "
+		if t.Build != nil {
+			what = "build "
+		}
+		c.Action, c.Reason, c.Attempt = ActionAwaitSource, what+src.ID+" in "+t.SourceRegion+" is still pending", 1
 		return c
 	}
 	if srcErr != "" {

@@ -89,14 +89,18 @@ type inventoryIndex struct {
 	byTag  map[string]map[string][]*Image // region → afisync:source → copies (by ID)
 	byAGFI map[string]map[string][]*Image // region → agfi → images
 	sorted map[string][]*Image            // region → owned images by ID
+	// byBuild: region → plan.TagBuild value → the AFIs built with that
+	// key, oldest first (there is one, unless someone copied the tag).
+	byBuild map[string]map[string][]*Image
 }
 
 func newInventoryIndex(inv *Inventory) *inventoryIndex {
 	x := &inventoryIndex{
-		owned:  map[string]map[string]*Image{},
-		byTag:  map[string]map[string][]*Image{},
-		byAGFI: map[string]map[string][]*Image{},
-		sorted: map[string][]*Image{},
+		owned:   map[string]map[string]*Image{},
+		byTag:   map[string]map[string][]*Image{},
+		byAGFI:  map[string]map[string][]*Image{},
+		sorted:  map[string][]*Image{},
+		byBuild: map[string]map[string][]*Image{},
 	}
 	for region, ims := range inv.Owned {
 		// Sized up front: growing maps of 10,000 AFIs a region dominated
@@ -122,6 +126,12 @@ func newInventoryIndex(inv *Inventory) *inventoryIndex {
 			}
 			if im.AGFI != "" {
 				x.byAGFI[region][im.AGFI] = append(x.byAGFI[region][im.AGFI], im)
+			}
+			if k := im.Tags[plan.TagBuild]; k != "" {
+				if x.byBuild[region] == nil {
+					x.byBuild[region] = map[string][]*Image{}
+				}
+				x.byBuild[region][k] = append(x.byBuild[region][k], im)
 			}
 		}
 	}
@@ -153,6 +163,37 @@ func (x *inventoryIndex) source(inv *Inventory, region, id string) (*Image, stri
 		return im, fmt.Sprintf("source %s in %s is public but owned by %s; only the owner can copy an AFI", id, region, im.OwnerID)
 	}
 	return im, fmt.Sprintf("source %s in %s is shared with this account but owned by %s; only the owner can copy an AFI", id, region, im.OwnerID)
+}
+
+// build finds the AFI a build target's build made, by its plan.TagBuild key
+// in the source region: an available one, else a pending one, else the
+// latest that failed. It returns (nil, "") when there is none: the build is
+// still to be made. why says why the AFI cannot be copied (yet), as source
+// does; a failed build is final, since afisync builds an input once.
+func (x *inventoryIndex) build(inv *Inventory, t plan.Target) (im *Image, why string) {
+	if r, ok := inv.Unlisted[t.SourceRegion]; ok {
+		// Whether the build exists cannot be known: never build blind.
+		return nil, "could not list the AFIs in " + t.SourceRegion + " to find the build: " + r
+	}
+	for _, b := range x.byBuild[t.SourceRegion][BuildKey(t.Build, t.Name)] {
+		switch {
+		case b.State == StateAvailable:
+			return b, ""
+		case im == nil || im.State != StatePending:
+			im = b
+		}
+	}
+	switch {
+	case im == nil:
+		return nil, ""
+	case im.State == StateFailed:
+		why = "build " + im.ID + " failed"
+		if im.Message != "" {
+			why += ": " + im.Message
+		}
+		return im, why + "; afisync builds an input once: upload the fixed DCP under a new key and point build.input at it"
+	}
+	return im, fmt.Sprintf("build %s in %s is %s, not available", im.ID, t.SourceRegion, im.State)
 }
 
 // match returns the owned, available AFIs in region that a selector picks,

@@ -26,12 +26,14 @@ const (
 	StatusTimedOut     Status = "timed-out"     // still pending when --timeout passed
 	StatusSkipped      Status = "skipped"       // the source cannot be copied (missing, not owned, not available)
 	StatusWaiting      Status = "waiting"       // without --wait: the source is still pending, nothing copied yet
+	StatusBuilding     Status = "building"      // the source is being built (CreateFpgaImage, this run or an earlier one); nothing copied yet
 	StatusCopied       Status = "copied"        // a copy was made (or seen through) and is available
 	StatusCopying      Status = "copying"       // a copy is pending (without --wait, success)
 	StatusUpdated      Status = "updated"       // tags, name, description or sharing were converged
 	StatusAdopted      Status = "adopted"       // a copy made by others now carries afisync's management tags
 	StatusPruned       Status = "pruned"        // a copy no longer in the plan was deleted
 	StatusReleased     Status = "released"      // this plan's claim on a copy other plans still claim was removed; the copy stays
+	StatusWouldBuild   Status = "would-build"   // dry run: sync would build the source (CreateFpgaImage), then copy it
 	StatusWouldCopy    Status = "would-copy"    // dry run: sync would copy
 	StatusWouldUpdate  Status = "would-update"  // dry run: sync would update tags, name, description or sharing
 	StatusWouldAdopt   Status = "would-adopt"   // dry run: sync would adopt a copy made by others
@@ -42,8 +44,8 @@ const (
 
 // Statuses lists every status in summary order.
 var Statuses = []Status{
-	StatusFailed, StatusTimedOut, StatusSkipped, StatusWaiting, StatusCopied, StatusCopying,
-	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusWouldCopy, StatusWouldUpdate,
+	StatusFailed, StatusTimedOut, StatusSkipped, StatusWaiting, StatusBuilding, StatusCopied, StatusCopying,
+	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusWouldBuild, StatusWouldCopy, StatusWouldUpdate,
 	StatusWouldAdopt, StatusWouldPrune, StatusWouldRelease, StatusInSync,
 }
 
@@ -86,16 +88,21 @@ type StatusInfo struct {
 // statusInfo is the table of statuses; TestStatusTable checks every
 // consumer against it.
 var statusInfo = map[Status]StatusInfo{
-	StatusFailed:       {Terminal: true, Failure: true, Color: ColorRed},
-	StatusTimedOut:     {Terminal: true, Failure: true, Color: ColorRed},
-	StatusSkipped:      {Terminal: true, Failure: true, Color: ColorMagenta},
-	StatusWaiting:      {Terminal: true, Failure: true, Color: ColorCyan},
+	StatusFailed:   {Terminal: true, Failure: true, Color: ColorRed},
+	StatusTimedOut: {Terminal: true, Failure: true, Color: ColorRed},
+	StatusSkipped:  {Terminal: true, Failure: true, Color: ColorMagenta},
+	StatusWaiting:  {Terminal: true, Failure: true, Color: ColorCyan},
+	// A build in flight is like a copy in flight without --wait: the work
+	// goes on in AWS, and the next run copies it. It is terminal all the
+	// same, as only another run (or --wait) copies it.
+	StatusBuilding:     {Terminal: true, Change: true, Color: ColorCyan},
 	StatusCopied:       {Terminal: true, Change: true, Available: true, Color: ColorGreen},
 	StatusCopying:      {Change: true, Color: ColorCyan},
 	StatusUpdated:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
 	StatusAdopted:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
 	StatusPruned:       {Terminal: true, Change: true, Color: ColorBlue},
 	StatusReleased:     {Terminal: true, Change: true, Color: ColorBlue},
+	StatusWouldBuild:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldCopy:    {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldUpdate:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldAdopt:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
@@ -166,6 +173,10 @@ type Target struct {
 	Attempts int `json:"attempts"`
 	// Selector is the plan selector that matched this source, if any.
 	Selector string `json:"selector,omitempty"`
+	// Build is the S3 location of the DCP the source is built from, for
+	// the targets of a build entry. SourceAFI is empty until the build
+	// exists.
+	Build string `json:"build,omitempty"`
 }
 
 // Finish sorts the targets and computes the summary.
@@ -282,18 +293,32 @@ func (r *Report) writeJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-func source(t Target) string { return t.SourceRegion + "/" + t.SourceAFI }
+// source names a target's source: its region and AFI, or, for a build not
+// made yet, "(new build)".
+func source(t Target) string {
+	if t.SourceAFI == "" && t.Build != "" {
+		return t.SourceRegion + "/(new build)"
+	}
+	return t.SourceRegion + "/" + t.SourceAFI
+}
 
 // note is the message column of the text and Markdown reports: the message,
-// and the selector that matched the source, if any.
+// and the selector that matched the source or the DCP it is built from, if
+// any.
 func note(t Target) string {
-	if t.Selector == "" {
+	var from string
+	switch {
+	case t.Selector != "":
+		from = "selected by " + t.Selector
+	case t.Build != "":
+		from = "built from " + t.Build
+	default:
 		return t.Message
 	}
 	if t.Message == "" {
-		return "selected by " + t.Selector
+		return from
 	}
-	return t.Message + " (selected by " + t.Selector + ")"
+	return t.Message + " (" + from + ")"
 }
 
 func dash(s string) string {

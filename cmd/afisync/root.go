@@ -130,6 +130,7 @@ Exit codes: 0 success; 1 something failed, was skipped or timed out;
 		newDiffCmd(c),
 		newSyncCmd(c),
 		newPreflightCmd(c),
+		newImportCmd(c),
 		newShowCmd(c),
 		newSimCmd(c),
 		newManCmd(c),

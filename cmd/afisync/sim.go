@@ -1,22 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/afisync/afisync/ec2sim"
-	"github.com/afisync/afisync/internal/atomicfile"
+	"github.com/afisync/afisync/ec2sim/simserve"
 	"github.com/afisync/afisync/internal/awsid"
 )
 
@@ -191,214 +186,15 @@ func runSim(ctx context.Context, c *cli, f *simFlags) error {
 	if err := checkListen(f.listen, f.allowRemote); err != nil {
 		return withCode(exitInvalid, err)
 	}
-	sim := ec2sim.New(o)
-	loaded := false
-	if f.stateFile != "" {
-		if loaded, err = sim.LoadFile(f.stateFile); err != nil {
-			return withCode(exitInvalid, err)
-		}
-	}
-	seeded := 0
-	if f.seedFile != "" && !loaded {
-		if seeded, err = loadSimSeed(sim, f.seedFile); err != nil {
-			return withCode(exitInvalid, err)
-		}
-	}
-	if f.stateFile != "" && !loaded {
-		// Write the new (seeded) world at once: autosave only saves
-		// changes made after it starts, and a simulator killed before the
-		// first one must not leave its seed behind.
-		if err := sim.SaveFile(f.stateFile); err != nil {
-			return withCode(exitInvalid, err)
-		}
-	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return withCode(exitFailed, fmt.Errorf("sim: %w", err))
-	}
-	endpoint := "http://" + ln.Addr().String()
-	region := "us-east-1"
-	if len(f.fpgaRegions) > 0 {
-		region = f.fpgaRegions[0]
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "ec2sim listening on %s\n", endpoint)
-	fmt.Fprintf(&b, "# FPGA regions: %s; copy time %v, build time %v\n", strings.Join(f.fpgaRegions, ", "), f.copyTime, f.buildTime)
+	err = simserve.Run(ctx, ec2sim.New(o), simserve.Config{
+		Listen: f.listen, StateFile: f.stateFile, SeedFile: f.seedFile, EnvFile: f.envFile,
+		FPGARegions: f.fpgaRegions, CopyTime: f.copyTime, BuildTime: f.buildTime, Account: f.defAccount,
+	}, c.stdout, c.stderr)
 	switch {
-	case loaded:
-		fmt.Fprintf(&b, "# state: %d AFIs loaded from %s\n", len(sim.Images("", "")), f.stateFile)
-	case f.seedFile != "":
-		fmt.Fprintf(&b, "# seed: %d AFIs loaded from %s\n", seeded, f.seedFile)
-	}
-	var env strings.Builder
-	fmt.Fprintf(&env, "# environment for the aws CLI and the AWS SDKs (EC2 and STS):\n")
-	fmt.Fprintf(&env, "export AWS_ENDPOINT_URL=%s\n", endpoint)
-	fmt.Fprintf(&env, "export AWS_ACCESS_KEY_ID=AKIDEXAMPLE   # account %s; see --accounts\n", f.defAccount)
-	fmt.Fprintf(&env, "export AWS_SECRET_ACCESS_KEY=secret    # not checked\n")
-	fmt.Fprintf(&env, "export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
-	b.WriteString(env.String())
-	if f.envFile != "" {
-		if err := atomicfile.Write(f.envFile, 0o644, func(w io.Writer) error {
-			_, err := io.WriteString(w, env.String())
-			return err
-		}); err != nil {
-			ln.Close()
-			return withCode(exitFailed, fmt.Errorf("sim: --env-file: %w", err))
-		}
-		defer os.Remove(f.envFile)
-		fmt.Fprintf(&b, "# (also in %s)\n", f.envFile)
-	}
-	fmt.Fprint(c.stdout, b.String())
-
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	stopSaving, saved := make(chan struct{}), make(chan struct{})
-	if f.stateFile != "" {
-		t := time.NewTicker(stateSaveInterval)
-		go func() {
-			defer close(saved)
-			defer t.Stop()
-			autosave(sim, f.stateFile, t.C, stopSaving, c.stderr)
-		}()
-	} else {
-		close(saved)
-	}
-	select {
-	case err = <-served:
-	case <-ctx.Done():
-		err = shutdown(srv, simShutdownGrace)
-		<-served
-	}
-	close(stopSaving)
-	<-saved
-	if f.stateFile != "" {
-		if serr := sim.SaveFile(f.stateFile); serr != nil {
-			return withCode(exitFailed, serr)
-		}
-		fmt.Fprintf(c.stderr, "afisync sim: state saved to %s\n", f.stateFile)
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	case errors.Is(err, simserve.ErrSetup):
+		return withCode(exitInvalid, err)
+	case err != nil:
 		return withCode(exitFailed, fmt.Errorf("sim: %w", err))
 	}
 	return nil
-}
-
-// simShutdownGrace is how long an interrupted `afisync sim` lets calls in
-// flight finish before it closes every connection.
-const simShutdownGrace = time.Second
-
-// shutdown stops srv gracefully, but for at most grace: then it closes every
-// connection that is left. Shutdown alone would wait up to 5 s for a
-// connection a client opened and has not used yet (the server counts it as
-// new, not idle).
-func shutdown(srv *http.Server, grace time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	srv.SetKeepAlivesEnabled(false)
-	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return srv.Close()
-}
-
-// simSeed is the --seed file: a list of AFIs to preload.
-type simSeed struct {
-	Images []simSeedImage `yaml:"images"`
-}
-
-// simSeedImage is one AFI of a seed file. Only region is required.
-type simSeedImage struct {
-	ID              string            `yaml:"id"`
-	AGFI            string            `yaml:"agfi"`
-	Account         string            `yaml:"account"`
-	Region          string            `yaml:"region"`
-	Name            string            `yaml:"name"`
-	Description     string            `yaml:"description"`
-	State           string            `yaml:"state"`
-	Message         string            `yaml:"message"`
-	ShellVersion    string            `yaml:"shell_version"`
-	OwnerAlias      string            `yaml:"owner_alias"`
-	Tags            map[string]string `yaml:"tags"`
-	LoadPermissions []string          `yaml:"load_permissions"`
-	Public          bool              `yaml:"public"`
-	ProductCodes    []string          `yaml:"product_codes"`
-	CreateTime      time.Time         `yaml:"create_time"`
-	ReadyIn         time.Duration     `yaml:"ready_in"`
-	line            int
-}
-
-// loadSimSeed reads a seed file strictly and adds its AFIs to sim.
-func loadSimSeed(sim *ec2sim.Sim, path string) (int, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	var seed simSeed
-	if err := dec.Decode(&seed); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	// A second pass over the node tree gives each image its line number.
-	if err := yaml.Unmarshal(raw, &doc); err == nil && len(doc.Content) == 1 {
-		root := doc.Content[0]
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			if root.Content[i].Value == "images" {
-				for j, n := range root.Content[i+1].Content {
-					if j < len(seed.Images) {
-						seed.Images[j].line = n.Line
-					}
-				}
-			}
-		}
-	}
-	now := sim.Now()
-	for _, s := range seed.Images {
-		img := ec2sim.Image{
-			ID: s.ID, AGFI: s.AGFI, Account: s.Account, Region: s.Region, Name: s.Name,
-			Description: s.Description, State: s.State, Message: s.Message, ShellVersion: s.ShellVersion,
-			OwnerAlias: s.OwnerAlias, Tags: s.Tags, LoadPermissions: s.LoadPermissions, Public: s.Public,
-			ProductCodes: s.ProductCodes, CreateTime: s.CreateTime,
-		}
-		if s.ReadyIn > 0 {
-			img.ReadyAt = now.Add(s.ReadyIn)
-			if img.State == "" {
-				img.State = ec2sim.StatePending
-			}
-		}
-		if _, err := sim.AddImage(img); err != nil {
-			return 0, fmt.Errorf("%s:%d: %w", path, s.line, err)
-		}
-	}
-	return len(seed.Images), nil
-}
-
-// stateSaveInterval is how often `afisync sim --state` checks whether the
-// world changed and, if so, saves it.
-const stateSaveInterval = time.Second
-
-// autosave saves the simulator's world to path on each tick when it changed
-// since the last save, until stop is closed, so that a simulator that is
-// killed loses at most the last interval's changes. A failed save is
-// reported on w and tried again at the next tick.
-func autosave(sim *ec2sim.Sim, path string, tick <-chan time.Time, stop <-chan struct{}, w io.Writer) {
-	last := sim.Changes()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick:
-			n := sim.Changes()
-			if n == last {
-				continue
-			}
-			if err := sim.SaveFile(path); err != nil {
-				fmt.Fprintf(w, "afisync sim: %v\n", err)
-				continue
-			}
-			last = n
-		}
-	}
 }

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/internal/style"
 	"github.com/afisync/afisync/report"
 )
 
@@ -25,6 +27,7 @@ type syncFlags struct {
 	failFast     bool
 	prune        bool
 	prunePublic  bool
+	yes          bool
 	refresh      bool
 	out          string // diff --out: save the decisions
 	from         string // sync --from: apply saved decisions
@@ -48,10 +51,21 @@ failed; copies that fail for a transient reason are copied again up to
 SIGINT/SIGTERM, nothing new starts, calls in flight get 5 s, and the report
 is printed (a second signal exits at once, without one).
 
+--prune deletes this plan's copies that the plan no longer lists. On a
+terminal (standard input and standard error both terminals), sync first
+works out what it would delete (a dry run), lists it, and asks
+"Delete N copies? Only 'yes' is accepted:" before any change: any other
+answer exits 1 with nothing changed ("prune declined"), and the run then
+deletes only what it listed. --yes skips the question; off a terminal
+(cron, pipelines) sync never asks.
+
 Exit codes: 0 every target in its desired state (without --wait, copies
 started count); 1 a target failed, timed out or was skipped, or the run was
 interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 3 invalid plan or command line.`,
+		Example: `  afisync sync --plan plans/fleet.yaml --wait
+  afisync sync --plan plans/fleet.yaml --prune         # on a terminal: lists what it deletes, then asks
+  afisync sync --plan plans/fleet.yaml --prune --yes   # no question (as off a terminal)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSync(cmd, c, f)
@@ -68,6 +82,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
 	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
 	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune on a terminal, delete without asking first (off a terminal sync never asks)")
 	return cmd
 }
 
@@ -112,24 +127,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return withCode(exitInvalid, err)
 	}
 	fl := cmd.Flags()
-	var ov executor.Overrides
-	if fl.Changed("concurrency") {
-		if f.concurrency < 1 {
-			return withCode(exitInvalid, fmt.Errorf("--concurrency must be at least 1, not %d", f.concurrency))
-		}
-		ov.Concurrency = &f.concurrency
-	}
-	if fl.Changed("retries") {
-		if f.retries < 0 {
-			return withCode(exitInvalid, fmt.Errorf("--retries must be 0 or more, not %d", f.retries))
-		}
-		ov.Retries = &f.retries
-	}
-	if fl.Changed("timeout") {
-		if f.timeout <= 0 {
-			return withCode(exitInvalid, fmt.Errorf("--timeout must be positive, not %s", f.timeout))
-		}
-		ov.Timeout = &f.timeout
+	ov, err := overrides(fl, f)
+	if err != nil {
+		return withCode(exitInvalid, err)
 	}
 	if f.prunePublic && !f.prune {
 		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
@@ -172,6 +172,11 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
+	if f.prune && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr) {
+		if err := confirmPrune(ctx, c, client, p, &opts); err != nil {
+			return err
+		}
+	}
 	if err := un.startProgress(&opts); err != nil {
 		return withCode(exitInvalid, err)
 	}
@@ -183,6 +188,30 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		rep.Error = serr.Error()
 	}
 	return un.deliver(ctx, rep, client, nil)
+}
+
+// overrides are the settings given on the command line, checked.
+func overrides(fl *pflag.FlagSet, f *syncFlags) (executor.Overrides, error) {
+	var ov executor.Overrides
+	if fl.Changed("concurrency") {
+		if f.concurrency < 1 {
+			return ov, fmt.Errorf("--concurrency must be at least 1, not %d", f.concurrency)
+		}
+		ov.Concurrency = &f.concurrency
+	}
+	if fl.Changed("retries") {
+		if f.retries < 0 {
+			return ov, fmt.Errorf("--retries must be 0 or more, not %d", f.retries)
+		}
+		ov.Retries = &f.retries
+	}
+	if fl.Changed("timeout") {
+		if f.timeout <= 0 {
+			return ov, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
+		}
+		ov.Timeout = &f.timeout
+	}
+	return ov, nil
 }
 
 // newLogger builds the stderr logger from --log-level and --log-format.

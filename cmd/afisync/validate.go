@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -131,16 +132,26 @@ func planSummary(p *plan.Plan) string {
 	for _, t := range targets {
 		regions[t.Region] = true
 	}
-	selectors := 0
+	selectors, builds := 0, 0
 	for _, e := range p.AFIs {
-		if e.Select != nil {
+		switch {
+		case e.Select != nil:
 			selectors++
+		case e.Build != nil:
+			builds++
 		}
 	}
 	s := fmt.Sprintf("%s: valid plan %q: %s, %s in %s", p.File, p.Name,
 		plural(len(p.AFIs), "entry"), plural(len(targets), "target"), plural(len(regions), "region"))
+	var notes []string
 	if selectors > 0 {
-		s += fmt.Sprintf(" (%s, expanded when sync runs)", plural(selectors, "selector"))
+		notes = append(notes, fmt.Sprintf("%s, expanded when sync runs", plural(selectors, "selector")))
+	}
+	if builds > 0 {
+		notes = append(notes, fmt.Sprintf("%s, made by the first sync", plural(builds, "build")))
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, "; ") + ")"
 	}
 	return s
 }

@@ -18,10 +18,11 @@ import (
 	"github.com/afisync/afisync/plan"
 )
 
-// Simulated runs use short copies so that `sync --simulate --wait` finishes
-// in seconds, and poll accordingly.
+// Simulated runs use short copies and builds so that `sync --simulate
+// --wait` finishes in seconds, and poll accordingly.
 const (
 	CopyTime     = 3 * time.Second
+	BuildTime    = 6 * time.Second
 	Jitter       = 0.5
 	PollInterval = 500 * time.Millisecond
 )
@@ -36,9 +37,9 @@ type Env struct {
 
 // Start serves a new simulator on a loopback port and seeds it with every
 // explicit source AFI of p (available, owned by the caller) and, for each
-// selector, one AFI that it matches.
+// selector, one AFI that it matches. Builds take BuildTime.
 func Start(p *plan.Plan) (*Env, error) {
-	sim := ec2sim.New(ec2sim.Options{CopyTime: CopyTime, Jitter: Jitter, Seed: 1})
+	sim := ec2sim.New(ec2sim.Options{CopyTime: CopyTime, BuildTime: BuildTime, Jitter: Jitter, Seed: 1})
 	if err := Seed(sim, p); err != nil {
 		return nil, err
 	}
@@ -81,12 +82,14 @@ func (e *Env) Close() error {
 
 // Seed adds p's sources to sim: each explicit source AFI, available and
 // owned by the simulator's default account, and one AFI matching each
-// selector.
+// selector. Builds are not seeded: the sync makes them.
 func Seed(sim *ec2sim.Sim, p *plan.Plan) error {
 	seen := map[string]bool{}
 	for i, e := range p.AFIs {
 		img := ec2sim.Image{Region: e.SourceRegion, State: "available"}
 		switch {
+		case e.Build != nil:
+			continue
 		case e.ID != "":
 			if seen[plan.SourceKey(e.SourceRegion, e.ID)] {
 				continue

@@ -22,6 +22,16 @@ func IsTerminal(w io.Writer) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
+// IsTerminalInput reports whether r is a terminal: standard input that a
+// person types into, rather than a pipe or a file.
+func IsTerminalInput(r io.Reader) bool {
+	f, ok := r.(interface{ Fd() uintptr })
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
 // ColorEnabled reports whether output to w may be coloured: w is a
 // terminal, noColor (the --no-color flag) is unset, NO_COLOR is unset or
 // empty (https://no-color.org), and TERM is not "dumb". getenv is
