@@ -233,7 +233,10 @@ func RunWait(ctx context.Context, c WaitCase) (WaitResult, error) {
 	failing := len(built) - len(ready)
 	res.MinCalls = e.MinCalls() - 2*failing*len(e.Dests)
 	if c.Share {
-		res.MinCalls += 2 * (len(e.Sources) - failing) * len(e.Dests)
+		// One ModifyFpgaImageAttribute per copy; the sharing digests go
+		// in one CreateTags per region and polling round, so at least
+		// one per region (RunWait's callers allow one more per poll).
+		res.MinCalls += (len(e.Sources)-failing)*len(e.Dests) + len(e.Dests)
 	}
 	if c.RerunOnly {
 		// The first sync, unmeasured: nothing throttles, copies finish

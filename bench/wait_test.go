@@ -57,8 +57,8 @@ func testWaitSmall(t *testing.T) {
 	if r.Calls.Throttled != 0 || r.Calls.Errors != 0 {
 		t.Errorf("%d throttled, %d errors; pacing should keep below EC2's buckets", r.Calls.Throttled, r.Calls.Errors)
 	}
-	if got := r.Calls.Total - r.Polls; got != r.MinCalls {
-		t.Errorf("%d calls besides %d polls, want the minimum %d (STS, inventory, copy + tag + share + digest per copy): %v", got, r.Polls, r.MinCalls, r.Calls.ByAction)
+	if got := r.Calls.Total - r.Polls; got < r.MinCalls || got > r.MinCalls+r.Polls {
+		t.Errorf("%d calls besides %d polls, want the minimum %d (STS, inventory, copy + tag + share per copy, a digest CreateTags per region) plus at most one digest CreateTags a poll: %v", got, r.Polls, r.MinCalls, r.Calls.ByAction)
 	}
 	if r.Polls == 0 || r.PollShare > 0.05 {
 		t.Errorf("%d polls, %.1f%% of the describe bucket; want some, within 5%%", r.Polls, 100*r.PollShare)
@@ -144,8 +144,8 @@ func TestPendingSourcesSmall(t *testing.T) {
 		if r.Shared != inv.Converged {
 			t.Errorf("%d copies shared, want %d", r.Shared, inv.Converged)
 		}
-		if got := r.Calls.Total - r.Polls; got != r.MinCalls {
-			t.Errorf("%d calls besides %d polls, want the minimum %d: %v", got, r.Polls, r.MinCalls, r.Calls.ByAction)
+		if got := r.Calls.Total - r.Polls; got < r.MinCalls || got > r.MinCalls+r.Polls {
+			t.Errorf("%d calls besides %d polls, want the minimum %d plus at most one digest CreateTags a poll: %v", got, r.Polls, r.MinCalls, r.Calls.ByAction)
 		}
 		// The source's copies cannot start before 20 s: a run that
 		// ended sooner did not wait for it.

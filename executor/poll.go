@@ -130,6 +130,7 @@ func (pl *poller) loop(ctx context.Context) {
 			return
 		}
 		r.progress(PhaseWaiting)
+		r.flushDigests(ctx, pl.region)
 		ids = pl.ids()
 		found, missing, err := r.c.Describe(ctx, pl.region, ids)
 		if err != nil {

@@ -59,6 +59,9 @@ type run struct {
 	// watched and steps running; steps counts the steps alone.
 	active counter
 	steps  sync.WaitGroup
+	// digests holds sharing digests to write, per region (flushDigests).
+	digestMu sync.Mutex
+	digests  map[string][]update
 	// busy counts copies being started and steps running: what a poller
 	// on an InstantClock lets finish before it sleeps.
 	busy counter
@@ -115,6 +118,7 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	r.pollCtx, r.pollers = pollCtx, map[string]*poller{}
+	r.digests = map[string][]update{}
 	stopDeadline := afterFunc(r.o.Clock, r.o.Timeout, func() { cancel(errDeadline) })
 	defer stopDeadline()
 	stopWatch := context.AfterFunc(ctx, func() {
@@ -188,6 +192,7 @@ func (r *run) settle(ctx context.Context) {
 		}
 	}
 	r.steps.Wait()
+	r.flushDigests(ctx, "")
 }
 
 // counter is a WaitGroup that can be waited for in a select.

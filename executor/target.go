@@ -329,16 +329,56 @@ func (r *run) available(ctx context.Context, res *result, im *reconcile.Image) {
 	r.mu.Unlock()
 	// A copy that was pending has no load permissions yet.
 	us := reconcile.Converge(res.ch.Target, res.ch.Source, im, &reconcile.LoadPermissions{}, r.p.Name)
-	if len(us) == 0 {
-		return
+	// The sharing digest waits for the region's next polling round, to be
+	// written for every copy converged meanwhile in one CreateTags.
+	var digest reconcile.Updates
+	us = slices.DeleteFunc(us, func(u reconcile.Update) bool {
+		if u.Key == plan.TagSharing {
+			digest = append(digest, u)
+			return true
+		}
+		return false
+	})
+	if len(us) > 0 {
+		if err := r.apply(ctx, []update{{res: res, region: im.Region, id: im.ID, updates: us}})[res]; err != nil {
+			r.set(res, report.StatusFailed, "copy "+res.copyID+" is available but could not be converged: "+r.callMessage(err))
+			return
+		}
 	}
-	if err := r.apply(ctx, []update{{res: res, region: im.Region, id: im.ID, updates: us}})[res]; err != nil {
-		r.set(res, report.StatusFailed, "copy "+res.copyID+" is available but could not be converged: "+r.callMessage(err))
-		return
+	if len(digest) > 0 {
+		r.queueDigest(update{res: res, region: im.Region, id: im.ID, updates: digest})
 	}
 	r.mu.Lock()
 	res.msg = us.String()
 	r.mu.Unlock()
+}
+
+// queueDigest holds a copy's sharing digest for flushDigests.
+func (r *run) queueDigest(u update) {
+	r.digestMu.Lock()
+	defer r.digestMu.Unlock()
+	r.digests[u.region] = append(r.digests[u.region], u)
+}
+
+// flushDigests writes the queued sharing digests of region ("" for every
+// region): one CreateTags per region and digest value. A digest that is not
+// written costs the next run one DescribeFpgaImageAttribute, nothing more.
+func (r *run) flushDigests(ctx context.Context, region string) {
+	r.digestMu.Lock()
+	var us []update
+	for rg, q := range r.digests {
+		if region == "" || rg == region {
+			us = append(us, q...)
+			delete(r.digests, rg)
+		}
+	}
+	r.digestMu.Unlock()
+	if len(us) == 0 {
+		return
+	}
+	for res, err := range r.call(ctx, r.ops(us)) {
+		r.log.Debug("sharing digest not recorded; the next run reads the load permissions", "copy", res.copyID, "err", apiMessage(err))
+	}
 }
 
 // failed handles a copy that ended failed or unavailable: what follows is
