@@ -136,7 +136,7 @@ func NewEnv(o EnvOptions) (*Env, error) {
 	e.Plan = p
 	var h http.Handler = hookHandler{h: sim, hs: e.hooks}
 	if o.Spike.Fraction > 0 {
-		h = &spiky{h: sim, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
+		h = &spiky{h: h, sp: o.Spike, rng: rand.New(rand.NewPCG(uint64(so.Seed), 99))}
 	}
 	if o.Outage.On() {
 		e.outage = &outageState{o: o.Outage, quit: make(chan struct{})}
