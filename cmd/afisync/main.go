@@ -42,7 +42,7 @@ func stopOnSignals(sigs <-chan os.Signal, stop func(), stderr io.Writer, exit fu
 	if !ok {
 		return
 	}
-	fmt.Fprintf(stderr, "afisync: %v: stopping; calls in flight get up to %s, then the report is written (%v again exits at once)\n",
+	fmt.Fprintf(stderr, "afisync: %v: stopping; calls in flight get up to %s (%v again exits at once)\n",
 		s, executor.DefaultStopGrace, s)
 	stop()
 	if s, ok = <-sigs; !ok {
