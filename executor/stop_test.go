@@ -218,7 +218,7 @@ func TestAttemptTimeoutRetriesAStalledAttempt(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	w.srv = srv
-	c := w.client(afi.Config{AttemptTimeout: 100 * time.Millisecond})
+	c := w.client(afi.Config{AttemptTimeout: time.Second}) // generous: only the stalled attempt may time out
 	rep := w.runWith(context.Background(), c, mkPlan(t, srcs, []string{"us-west-2"}, ""), executor.Options{})
 	if rep.Summary[report.StatusCopying] != 1 {
 		t.Fatalf("want 1 copying:\n%s", text(rep))
