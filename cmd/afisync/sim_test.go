@@ -390,24 +390,6 @@ func TestSimWithAWSCLI(t *testing.T) {
 	}
 }
 
-// TestHelperMain runs main() when the test binary is started by
-// TestSimBackgroundExample as afisync: the arguments after "--" are the
-// command line, and signals work as they do in the real binary.
-func TestHelperMain(t *testing.T) {
-	if os.Getenv("AFISYNC_TEST_MAIN") != "1" {
-		t.Skip("runs only as afisync for TestSimBackgroundExample")
-	}
-	args := os.Args
-	for i, a := range args {
-		if a == "--" {
-			args = args[i+1:]
-			break
-		}
-	}
-	os.Args = append([]string{"afisync"}, args...)
-	main()
-}
-
 // TestSimBackgroundExample runs the help's example of a simulator in the
 // background through bash, as documented but for the env file's path and a
 // free port, with the aws CLI: it must finish (the old example, eval of a
@@ -424,7 +406,7 @@ func TestSimBackgroundExample(t *testing.T) {
 	}
 	dir := t.TempDir()
 	// afisync on PATH is this test binary running main().
-	wrapper := "#!/bin/sh\nAFISYNC_TEST_MAIN=1 exec " + shellQuote(os.Args[0]) + " -test.run='^TestHelperMain$' -- \"$@\"\n"
+	wrapper := "#!/bin/sh\nAFISYNC_TEST_HELPER=1 exec " + shellQuote(os.Args[0]) + " -test.run='^TestHelperAfisync$' -- \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "afisync"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -372,11 +372,13 @@ func TestUnattendedFlagErrors(t *testing.T) {
 	}
 }
 
-// TestHelperAfisync is not a test: TestLiveViewInPTY runs this test binary
-// as afisync, with the arguments after "--".
+// TestHelperAfisync is not a test: tests that need afisync as a process of
+// its own (a pty, signals, a shell) run this test binary with
+// AFISYNC_TEST_HELPER=1 and the arguments after "--"; signals are wired as
+// in main.
 func TestHelperAfisync(t *testing.T) {
 	if os.Getenv("AFISYNC_TEST_HELPER") != "1" {
-		t.Skip("runs only as a child of TestLiveViewInPTY")
+		t.Skip("runs only as afisync, in a child process of another test")
 	}
 	args := os.Args
 	for i, a := range args {
