@@ -516,6 +516,7 @@ func TestSimCommandLineErrors(t *testing.T) {
 		{[]string{"--listen", "nonsense"}, "--listen"},
 		{[]string{"--error-rate", "1.5"}, "--error-rate 1.5"},
 		{[]string{"--throttle-scale", "0"}, "--throttle-scale"},
+		{[]string{"--afi-limit", "-1"}, "--afi-limit -1"},
 		{[]string{"--copy-time", "-1s"}, "--copy-time"},
 		{[]string{"--accounts", "AKID=12"}, "--accounts"},
 		{[]string{"--fpga-regions", "us-east-9"}, "unknown region"},
