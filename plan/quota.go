@@ -249,3 +249,13 @@ func sourceKind(x *entryDraft) string {
 	}
 	return "id:"
 }
+
+// HasRetention reports whether an entry of the plan has a retention rule.
+func (p *Plan) HasRetention() bool {
+	for _, e := range p.AFIs {
+		if e.Retain != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -48,6 +48,19 @@ func (h Headroom) Room() int { return h.Limit.AFIs - h.After() }
 // Over reports whether the run would leave the region over its limit.
 func (h Headroom) Over() bool { return h.After() > h.Limit.AFIs }
 
+// Enforced reports whether afisync refuses copies past the limit: a limit
+// the user gave (flag, plan) or Service Quotas reported. The documented
+// default is only a guess at the account's quota (it may have been raised),
+// so past it the run warns and AWS has the last word.
+func (h Headroom) Enforced() bool { return h.Limit.Source != LimitFromDefault }
+
+// DefaultWarning is the warning of a region the run would leave past the
+// default limit, which afisync does not enforce.
+func (h Headroom) DefaultWarning() string {
+	return fmt.Sprintf("%s would hold %d AFIs, past the default limit of %d (the account's quota may be higher): AWS refuses copies past the real quota; set settings.quota or --afi-limit to have afisync refuse them first",
+		h.Region, h.After(), h.Limit.AFIs)
+}
+
 // OverAtStart reports whether the region already holds more than its limit.
 func (h Headroom) OverAtStart() bool { return h.Held > h.Limit.AFIs }
 
@@ -120,14 +133,14 @@ func Headrooms(inv *Inventory, d *DiffResult, limit func(region string) Limit, p
 }
 
 // Refuse turns every change that would create an AFI in a region the run
-// would leave over its limit into ActionFail with the region's Refusal:
+// would leave over its enforced limit into ActionFail with the region's Refusal:
 // such a region gets no copy at all, the others go on. A build whose source
 // region is over is refused with it. It returns the regions refused.
 func Refuse(d *DiffResult, hs []Headroom) []string {
 	over := map[string]*Headroom{}
 	var regions []string
 	for i := range hs {
-		if hs[i].Over() && hs[i].Copies > 0 {
+		if hs[i].Over() && hs[i].Copies > 0 && hs[i].Enforced() {
 			over[hs[i].Region] = &hs[i]
 			regions = append(regions, hs[i].Region)
 		}

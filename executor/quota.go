@@ -1,0 +1,119 @@
+package executor
+
+import (
+	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
+	"github.com/afisync/afisync/report"
+)
+
+// The AFI quota step of a run, between the plan and the copies: the
+// headroom of each region (reconcile.Headrooms), the refusal of every copy
+// into a region that would pass its limit (reconcile.Refuse), and the
+// deletions that make room, which run before the copies that need it.
+
+// limit is the AFI limit of region: --afi-limit, else the plan's
+// settings.quota, else plan.DefaultAFILimit.
+func (r *run) limit(region string) reconcile.Limit {
+	if r.o.AFILimit > 0 {
+		return reconcile.Limit{AFIs: r.o.AFILimit, Source: reconcile.LimitFromFlag}
+	}
+	if n, ok := r.p.Settings.Quota.Limit(region); ok {
+		return reconcile.Limit{AFIs: n, Source: reconcile.LimitFromPlan}
+	}
+	return reconcile.Limit{AFIs: plan.DefaultAFILimit, Source: reconcile.LimitFromDefault}
+}
+
+// quota works out the headroom of every region from the inventory and the
+// diff, refuses the copies of the regions that would pass their limit, and
+// warns of the regions already over it.
+func (r *run) quota(inv *reconcile.Inventory, d *reconcile.DiffResult) {
+	r.headroom = reconcile.Headrooms(inv, d, r.limit, r.o.PrunePublic)
+	r.refused = map[string]bool{}
+	for _, region := range reconcile.Refuse(d, r.headroom) {
+		r.refused[region] = true
+	}
+	for _, h := range r.headroom {
+		switch {
+		case r.refused[h.Region]:
+			r.log.Warn("AFI quota: no copy in region", "region", h.Region, "held", h.Held, "limit", h.Limit.AFIs, "copies", h.Copies, "deletes", h.Deletes)
+		case !h.Enforced() && h.Over() && h.Copies > 0:
+			d.Warnings = append(d.Warnings, h.DefaultWarning())
+		case h.OverAtStart() && h.Enforced():
+			d.Warnings = append(d.Warnings, h.Warning())
+		}
+	}
+}
+
+// roomFirst splits the prunes into those in regions this run copies into
+// (they make room, so they run before the copies) and the others.
+func (r *run) roomFirst(todo []*result) (first, later []*result) {
+	copies := map[string]bool{}
+	for _, h := range r.headroom {
+		if h.Copies > 0 && !r.refused[h.Region] {
+			copies[h.Region] = true
+		}
+	}
+	for _, res := range todo {
+		if copies[res.ch.Target.Region] {
+			first = append(first, res)
+		} else {
+			later = append(later, res)
+		}
+	}
+	return first, later
+}
+
+// recheckRoom, once the deletions that make room are done, refuses the
+// copies of a region whose limit they did not bring the run under (a
+// deletion failed, was not confirmed, or found the copy claimed or made
+// public since).
+func (r *run) recheckRoom(done []*result) {
+	deleted := map[string]int{}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range done {
+		if res.status == report.StatusPruned || res.status == report.StatusExpired {
+			deleted[res.ch.Target.Region]++
+		}
+	}
+	for i := range r.headroom {
+		h := &r.headroom[i]
+		if h.Copies == 0 || r.refused[h.Region] || h.Deletes == 0 || deleted[h.Region] >= h.Deletes || !h.Enforced() {
+			continue
+		}
+		h.Deletes = deleted[h.Region]
+		if !h.Over() {
+			continue
+		}
+		r.refused[h.Region] = true
+		for _, res := range r.results {
+			if res.prune == nil && res.ch.Target.Region == h.Region && res.status == report.StatusWouldCopy {
+				res.status, res.msg = report.StatusFailed, h.Refusal()
+				res.ch.Action = reconcile.ActionFail
+			}
+		}
+	}
+}
+
+// quotaReport is the report's quota section.
+func (r *run) quotaReport() []report.Quota {
+	var out []report.Quota
+	for _, h := range r.headroom {
+		out = append(out, report.Quota{Region: h.Region, Held: h.Held, Limit: h.Limit.AFIs, Source: h.Limit.Source,
+			Copies: h.Copies, Deletes: h.Deletes, After: h.After(), Headroom: h.Room(), Refused: r.refused[h.Region],
+			Over: h.OverAtStart() && h.Enforced()})
+	}
+	return out
+}
+
+// expireStatus is the status of an expiration (a prune a retention rule
+// asked for) where a prune would have status s.
+func expireStatus(s report.Status) report.Status {
+	switch s {
+	case report.StatusPruned:
+		return report.StatusExpired
+	case report.StatusWouldPrune:
+		return report.StatusWouldExpire
+	}
+	return s
+}
