@@ -1,12 +1,16 @@
 package ec2sim_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
+	sqtypes "github.com/aws/aws-sdk-go-v2/service/servicequotas/types"
 
 	"github.com/afisync/afisync/ec2sim"
 )
@@ -71,5 +75,30 @@ func TestAFILimit(t *testing.T) {
 	}
 	if _, err := copyIn(west, "t5"); err != nil {
 		t.Errorf("after a delete: %v", err)
+	}
+}
+
+// TestServiceQuotas: GetServiceQuota of ec2/L-8FBBDF0C through the real
+// SDK answers Options.AFILimit; without a limit, NoSuchResourceException.
+func TestServiceQuotas(t *testing.T) {
+	e := newEnv(t, ec2sim.Options{AFILimit: 20})
+	sq := servicequotas.New(servicequotas.Options{Region: "us-west-2", BaseEndpoint: aws.String(e.srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), HTTPClient: e.srv.Client()})
+	in := &servicequotas.GetServiceQuotaInput{ServiceCode: aws.String("ec2"), QuotaCode: aws.String(ec2sim.QuotaCodeAFI)}
+	out, err := sq.GetServiceQuota(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := aws.ToFloat64(out.Quota.Value); v != 20 || aws.ToString(out.Quota.QuotaName) != "Amazon FPGA images (AFIs)" {
+		t.Errorf("quota = %v %q", v, aws.ToString(out.Quota.QuotaName))
+	}
+	e.sim.SetAFILimit(0)
+	_, err = sq.GetServiceQuota(ctx, in, func(o *servicequotas.Options) { o.RetryMaxAttempts = 1 })
+	var nsr *sqtypes.NoSuchResourceException
+	if !errors.As(err, &nsr) {
+		t.Errorf("without a limit: %v, want NoSuchResourceException", err)
+	}
+	if n := e.sim.Stats().Count("GetServiceQuota", "us-west-2", ""); n != 2 {
+		t.Errorf("stats count %d GetServiceQuota calls, want 2", n)
 	}
 }

@@ -359,6 +359,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if t := r.Header.Get("X-Amz-Target"); strings.HasPrefix(t, quotasTargetPrefix) && r.Method == http.MethodPost {
+		s.serveQuotas(w, r, t)
+		return
+	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		s.badMethod(w, r)
 		return

@@ -56,6 +56,9 @@ type Options struct {
 	// AFILimit is the AFIs the account may hold per region, from
 	// --afi-limit: it overrides the plan's settings.quota; 0: not given.
 	AFILimit int
+	// NoServiceQuotas skips the Service Quotas lookup of the AFI quota
+	// (the run then uses the plan's limit or the default).
+	NoServiceQuotas bool
 
 	// RateScale multiplies the EC2 request rates polling budgets for (0:
 	// 1): benchmarks that run the simulator's buckets faster than real

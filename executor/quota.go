@@ -1,6 +1,10 @@
 package executor
 
 import (
+	"context"
+	"sync"
+
+	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
 	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
@@ -12,7 +16,9 @@ import (
 // deletions that make room, which run before the copies that need it.
 
 // limit is the AFI limit of region: --afi-limit, else the plan's
-// settings.quota, else plan.DefaultAFILimit.
+// settings.quota, else what Service Quotas said, else
+// plan.DefaultAFILimit. What the user wrote wins over the lookup: a plan
+// may keep room for AFIs made by other means.
 func (r *run) limit(region string) reconcile.Limit {
 	if r.o.AFILimit > 0 {
 		return reconcile.Limit{AFIs: r.o.AFILimit, Source: reconcile.LimitFromFlag}
@@ -20,7 +26,49 @@ func (r *run) limit(region string) reconcile.Limit {
 	if n, ok := r.p.Settings.Quota.Limit(region); ok {
 		return reconcile.Limit{AFIs: n, Source: reconcile.LimitFromPlan}
 	}
+	if n, ok := r.sq[region]; ok {
+		return reconcile.Limit{AFIs: n, Source: reconcile.LimitFromServiceQuotas}
+	}
 	return reconcile.Limit{AFIs: plan.DefaultAFILimit, Source: reconcile.LimitFromDefault}
+}
+
+// serviceQuotas asks Service Quotas for the AFI quota of every region the
+// run would create an AFI in and that neither --afi-limit nor the plan
+// gives a limit for, all at once, each asked once (afi.QuotaTimeout): a run
+// that creates nothing asks nothing. A region whose lookup fails (no
+// permission, no such quota, no answer) falls back to the default.
+func (r *run) serviceQuotas(ctx context.Context, d *reconcile.DiffResult) {
+	r.sq = map[string]int{}
+	if r.o.AFILimit > 0 || r.o.NoServiceQuotas {
+		return
+	}
+	ask := map[string]bool{}
+	for _, c := range d.Changes {
+		switch c.Action {
+		case reconcile.ActionCopy, reconcile.ActionRetry, reconcile.ActionAwaitSource:
+			ask[c.Target.Region] = true
+		case reconcile.ActionBuild:
+			ask[c.Target.Region], ask[c.Target.SourceRegion] = true, true
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for region := range ask {
+		if _, ok := r.p.Settings.Quota.Limit(region); ok {
+			continue
+		}
+		wg.Go(func() {
+			n, err := r.c.AFIQuota(ctx, region)
+			if err != nil {
+				r.log.Debug("service quotas: no AFI quota; using the plan's or the default", "region", region, "err", afi.Explain(err).Error())
+				return
+			}
+			mu.Lock()
+			r.sq[region] = n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
 }
 
 // quota works out the headroom of every region from the inventory and the

@@ -218,3 +218,37 @@ func TestTwoPlansFillOneRegion(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitSources: the limit comes from the flag, else the plan, else
+// Service Quotas (the simulator answers GetServiceQuota with its
+// --afi-limit), else the default; a failed lookup falls back at once.
+func TestLimitSources(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		simLimit  int
+		flag      int
+		settings  string
+		wantLimit int
+		source    string
+		refused   bool
+	}{
+		{name: "service quotas", simLimit: 20, wantLimit: 20, source: "service-quotas", refused: true},
+		{name: "plan over service quotas", simLimit: 20, settings: "settings:\n  quota: {afis: 50, regions: {us-west-2: 30}}\n", wantLimit: 30, source: "plan"},
+		{name: "flag over plan", simLimit: 20, flag: 25, settings: "settings:\n  quota: {afis: 19}\n", wantLimit: 25, source: "flag"},
+		{name: "default when the lookup fails", wantLimit: 100, source: "default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, _ := shellWorld(t)
+			w.sim.SetAFILimit(tc.simLimit)
+			p := nightly(t, tc.settings) // settings: after defaults, before afis
+			rep := w.run(context.Background(), p, executor.Options{AFILimit: tc.flag, DryRun: true})
+			q := quotaOf(rep, "us-west-2")
+			if q.Limit != tc.wantLimit || q.Source != tc.source || q.Refused != tc.refused {
+				t.Errorf("us-west-2 quota = %+v; want limit %d from %s, refused %v", q, tc.wantLimit, tc.source, tc.refused)
+			}
+			if n := w.sim.Stats().Count("GetServiceQuota", "", ""); tc.flag > 0 && n != 0 {
+				t.Errorf("%d Service Quotas calls despite --afi-limit", n)
+			}
+		})
+	}
+}

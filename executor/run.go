@@ -85,6 +85,8 @@ type run struct {
 	// regions that get no copy.
 	headroom []reconcile.Headroom
 	refused  map[string]bool
+	// sq holds the AFI quotas Service Quotas reported, by region.
+	sq map[string]int
 }
 
 // result is the state of one target during a run.
@@ -263,6 +265,7 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 		permErrs = r.loadPermissions(ctx, inv, d.NeedPermissions)
 		d = reconcile.Diff(targets, inv, dopt)
 	}
+	r.serviceQuotas(ctx, d)
 	r.quota(inv, d)
 	rep.Warnings = d.Warnings
 	if r.o.Decided != nil || r.o.Expect != nil {
