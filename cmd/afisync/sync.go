@@ -63,8 +63,9 @@ deletes only what it listed. --yes skips the question; off a terminal
 question before it deletes the copies they expire (expired).
 
 The AFI quota: each region may hold --afi-limit AFIs (else settings.quota,
-else AWS's default of 100). A region the run would leave past a limit from
-the flag or the plan gets no copy at all (its targets fail, naming the
+else the account's Service Quota L-8FBBDF0C if it can be read, else AWS's
+default of 100). A region the run would leave past a limit from the flag,
+the plan or Service Quotas gets no copy at all (its targets fail, naming the
 region, what it holds, the limit and the fixes); the other regions go on,
 and the run exits 1. Deletions that make room (--prune, retain:) run first.
 Past the default limit, which afisync cannot know is yours, it only warns.
@@ -127,7 +128,7 @@ func addPlanFlags(cmd *cobra.Command, f *syncFlags) {
 	fl.StringVarP(&f.output, "output", "o", string(report.FormatText), "report format: text, json or markdown")
 	fl.StringVar(&f.reportFile, "report", "", "also write the report to this file (atomically), in the same format")
 	fl.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when a dry run finds changes to make")
-	fl.IntVar(&f.afiLimit, "afi-limit", 0, "AFIs the account may hold per region (overrides settings.quota; default 100, AWS's default quota, warned about but not enforced)")
+	fl.IntVar(&f.afiLimit, "afi-limit", 0, "AFIs the account may hold per region (overrides settings.quota and Service Quotas; without any, 100, AWS's default, warned about but not enforced)")
 	addUnattendedFlags(cmd, &f.unattended)
 }
 
