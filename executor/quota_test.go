@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
 	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/plan"
@@ -250,5 +251,25 @@ func TestLimitSources(t *testing.T) {
 				t.Errorf("%d Service Quotas calls despite --afi-limit", n)
 			}
 		})
+	}
+}
+
+// TestPreflightNamesARefusedRegion: preflight judges the quota as sync
+// would, and fails for a region a sync would refuse.
+func TestPreflightNamesARefusedRegion(t *testing.T) {
+	w, _ := shellWorld(t)
+	pf, err := executor.Preflight(context.Background(), w.client(afi.Config{}), nightly(t, ""), executor.Options{AFILimit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := pf.Write(&b, report.FormatText); err != nil {
+		t.Fatal(err)
+	}
+	if pf.ExitCode() != 1 || !strings.Contains(b.String(), "quota: us-west-2 holds 18 AFIs and its limit is 20 (flag); a sync would create 5") {
+		t.Errorf("exit %d:\n%s", pf.ExitCode(), b.String())
+	}
+	if n := w.sim.Stats().Count("CopyFpgaImage", "", "ok"); n != 0 {
+		t.Errorf("preflight made %d copies", n)
 	}
 }
