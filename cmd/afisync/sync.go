@@ -92,7 +92,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
 	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
 	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
-	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
+	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune or retain: rules, also delete public copies (reset to private first)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune on a terminal, delete without asking first (off a terminal sync never asks)")
 	return cmd
 }
@@ -143,9 +143,6 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
-	if f.prunePublic && !f.prune {
-		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
-	}
 	un, err := newUnattended(c, f, cmd.Name(), format)
 	if err != nil {
 		return withCode(exitInvalid, err)
@@ -164,6 +161,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	p, sv, err := loadPlanOrSaved(ctx, c, f)
 	if err != nil {
 		return un.startFailure(ctx, "", err)
+	}
+	if f.prunePublic && !f.prune && !p.HasRetention() {
+		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune or a plan with retain: rules"))
 	}
 	opts := executor.Resolve(p, ov, executor.Options{
 		Wait:        f.wait,
