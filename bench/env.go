@@ -408,12 +408,17 @@ func (e *Env) Check(reps ...*report.Report) Invariants {
 }
 
 // CallCounts are the simulator's counters for one run: attempts by action
-// (every outcome), throttled responses and other error responses.
+// (every outcome), throttled responses and other error responses, of the
+// EC2 and STS calls. Service Quotas lookups of the AFI quota (one per
+// region a run creates AFIs in; the simulator without --afi-limit answers
+// NoSuchResourceException) are counted apart, in Quotas: they spend none of
+// EC2's buckets.
 type CallCounts struct {
 	ByAction  map[string]int
 	Total     int
 	Throttled int
 	Errors    int
+	Quotas    int
 }
 
 // Calls summarises the simulator's counters.
@@ -421,6 +426,10 @@ func (e *Env) Calls() CallCounts {
 	st := e.Sim.Stats()
 	c := CallCounts{ByAction: map[string]int{}}
 	for _, cc := range st.Calls {
+		if cc.Action == "GetServiceQuota" {
+			c.Quotas += cc.Count
+			continue
+		}
 		c.ByAction[cc.Action] += cc.Count
 		c.Total += cc.Count
 		switch cc.Outcome {

@@ -70,6 +70,9 @@ func (s *Sim) createFpgaImage(c *call) (any, *apiError) {
 		}
 		return createFpgaImageResult{a.ID, a.AGFI}, nil
 	}
+	if err := s.checkAFILimit(c); err != nil {
+		return nil, err
+	}
 	a := &afi{Image: Image{
 		ID:           s.newID("afi-"),
 		AGFI:         s.newID("agfi-"),
@@ -166,6 +169,9 @@ func (s *Sim) copyFpgaImage(c *call) (any, *apiError) {
 		}
 		return copyFpgaImageResult{a.ID}, nil
 	}
+	if err := s.checkAFILimit(c); err != nil {
+		return nil, err
+	}
 	src := s.images[srcID]
 	if src != nil && src.Region != srcRegion {
 		src = nil
@@ -217,6 +223,28 @@ func (s *Sim) copyFpgaImage(c *call) (any, *apiError) {
 	}
 	s.store(c, a, params)
 	return copyFpgaImageResult{a.ID}, nil
+}
+
+// heldAFIs counts the AFIs an account owns in a Region, in any state.
+func (s *Sim) heldAFIs(account, region string) int {
+	n := 0
+	for _, a := range s.images {
+		if a.Account == account && a.Region == region {
+			n++
+		}
+	}
+	return n
+}
+
+// checkAFILimit refuses a new AFI past Options.AFILimit.
+func (s *Sim) checkAFILimit(c *call) *apiError {
+	if s.afiLimit <= 0 {
+		return nil
+	}
+	if n := s.heldAFIs(c.account, c.region); n >= s.afiLimit {
+		return errf(400, CodeAFILimit, "You have reached the limit of %d Amazon FPGA images (AFIs) in %s (account %s holds %d). Delete unused AFIs or request a quota increase.", s.afiLimit, c.region, c.account, n)
+	}
+	return nil
 }
 
 func (s *Sim) deleteFpgaImage(c *call) (any, *apiError) {

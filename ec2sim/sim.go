@@ -77,6 +77,11 @@ type Options struct {
 	// handled them, for CallLog. Tests check interleaving and pacing from it
 	// on the simulator's clock instead of timing the client.
 	CallLog bool
+	// AFILimit is the number of AFIs an account may own in a Region (in
+	// any state; deleted AFIs do not count), like the Service Quota
+	// "Amazon FPGA images (AFIs)". CreateFpgaImage and CopyFpgaImage past it
+	// answer ResourceLimitExceeded. 0 means no limit.
+	AFILimit int
 }
 
 // Sim is the simulator. It implements http.Handler and is safe for concurrent
@@ -108,6 +113,7 @@ type Sim struct {
 	retries   map[retryKey]int
 	logCalls  bool
 	log       []Call
+	afiLimit  int
 	// changes counts calls and Go API calls that changed the world.
 	changes uint64
 }
@@ -137,6 +143,7 @@ func New(o Options) *Sim {
 		calls:       map[callKey]int{},
 		retries:     map[retryKey]int{},
 		logCalls:    o.CallLog,
+		afiLimit:    o.AFILimit,
 	}
 	if s.clock == nil {
 		s.clock = realClock{}
@@ -180,6 +187,13 @@ func (s *Sim) Changes() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.changes
+}
+
+// SetAFILimit changes Options.AFILimit (0: no limit).
+func (s *Sim) SetAFILimit(n int) {
+	s.mu.Lock()
+	s.afiLimit = n
+	s.mu.Unlock()
 }
 
 // SetFailRate changes Options.FailRate.
@@ -233,6 +247,12 @@ const (
 	msgUnavailable = "The service is unavailable. Please try again shortly."
 	msgIdempotent  = "Arguments on this idempotent request are inconsistent with arguments used in previous request(s)."
 )
+
+// CodeAFILimit is the error code of a CreateFpgaImage or CopyFpgaImage past
+// Options.AFILimit. AWS documents no code for this refusal; the simulator
+// assumes EC2's generic ResourceLimitExceeded ("You have exceeded an Amazon
+// EC2 resource limit"), status 400, not retried by the SDKs.
+const CodeAFILimit = "ResourceLimitExceeded"
 
 // defaultMessage gives InjectFault a message for well-known codes.
 func defaultMessage(code string) string {
@@ -338,6 +358,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 			return
 		}
+	}
+	if t := r.Header.Get("X-Amz-Target"); strings.HasPrefix(t, quotasTargetPrefix) && r.Method == http.MethodPost {
+		s.serveQuotas(w, r, t)
+		return
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		s.badMethod(w, r)

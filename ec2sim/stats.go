@@ -20,6 +20,18 @@ type Stats struct {
 	Retries []RetryCount `json:"retries"`
 	// Total is the number of calls counted.
 	Total int `json:"total"`
+	// AFIs counts the AFIs each account holds in each Region (any state but
+	// deleted), sorted; Limit is Options.AFILimit (0: none).
+	AFIs []AFICount `json:"afis"`
+}
+
+// AFICount is the number of AFIs one account holds in one Region, and the
+// simulator's limit on it (0: none).
+type AFICount struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	Held    int    `json:"held"`
+	Limit   int    `json:"limit"`
 }
 
 // CallCount is the number of calls of one action in one Region that ended
@@ -67,7 +79,21 @@ func (st Stats) RetriesOf(action, region string) int {
 func (s *Sim) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Calls: []CallCount{}, Retries: []RetryCount{}}
+	st := Stats{Calls: []CallCount{}, Retries: []RetryCount{}, AFIs: []AFICount{}}
+	held := map[[2]string]int{}
+	for _, a := range s.images {
+		held[[2]string{a.Account, a.Region}]++
+	}
+	for k, n := range held {
+		st.AFIs = append(st.AFIs, AFICount{k[0], k[1], n, s.afiLimit})
+	}
+	sort.Slice(st.AFIs, func(i, j int) bool {
+		a, b := st.AFIs[i], st.AFIs[j]
+		if a.Account != b.Account {
+			return a.Account < b.Account
+		}
+		return a.Region < b.Region
+	})
 	for k, n := range s.calls {
 		st.Calls = append(st.Calls, CallCount{k.action, k.region, k.outcome, n})
 		st.Total += n

@@ -19,13 +19,14 @@ type PruneSet struct {
 	Delete, Release, Kept []report.Target
 }
 
-// PreviewPrune runs the plan as a dry run with pruning (Options.DryRun and
-// Prune; no progress, no Decided) and returns what the prune would do: the list a
+// PreviewPrune runs the plan as a dry run (Options.DryRun; no progress, no
+// Decided; with o.Prune as given: the caller sets it for --prune) and
+// returns what its prune and its retention rules would do: the list a
 // person confirms before the real run. It makes no mutating call. Pass the
 // set's Allows as Options.PruneOnly of the real run, so that it touches no
 // copy the person was not shown.
 func PreviewPrune(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*PruneSet, error) {
-	o.DryRun, o.Prune, o.Progress, o.Decided = true, true, nil, nil
+	o.DryRun, o.Progress, o.Decided = true, nil, nil
 	rep, err := Run(ctx, c, p, o)
 	if err != nil {
 		return nil, err
@@ -35,9 +36,9 @@ func PreviewPrune(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (
 		switch {
 		case t.Status == report.StatusWouldRelease:
 			s.Release = append(s.Release, t)
-		case t.Status == report.StatusWouldPrune && strings.HasSuffix(t.Message, publicKept):
+		case (t.Status == report.StatusWouldPrune || t.Status == report.StatusWouldExpire) && strings.HasSuffix(t.Message, publicKept):
 			s.Kept = append(s.Kept, t)
-		case t.Status == report.StatusWouldPrune:
+		case t.Status == report.StatusWouldPrune || t.Status == report.StatusWouldExpire:
 			s.Delete = append(s.Delete, t)
 		}
 	}

@@ -31,7 +31,7 @@ func TestPreviewPruneThenConfirmedRun(t *testing.T) {
 	smaller := namedPlan(t, "p", srcs[:1], regions, "")
 
 	w.sim.ResetStats()
-	set, err := executor.PreviewPrune(context.Background(), owner, smaller, executor.Options{Clock: simClock{w.clock, &w.sleeps}})
+	set, err := executor.PreviewPrune(context.Background(), owner, smaller, executor.Options{Prune: true, Clock: simClock{w.clock, &w.sleeps}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,12 @@ type Options struct {
 	Prune       bool          // delete this plan's copies that the plan no longer lists
 	PrunePublic bool          // with Prune, also delete public copies
 	Refresh     bool          // read every shared copy's load permissions, trusting no sharing digest
+	// AFILimit is the AFIs the account may hold per region, from
+	// --afi-limit: it overrides the plan's settings.quota; 0: not given.
+	AFILimit int
+	// NoServiceQuotas skips the Service Quotas lookup of the AFI quota
+	// (the run then uses the plan's limit or the default).
+	NoServiceQuotas bool
 
 	// RateScale multiplies the EC2 request rates polling budgets for (0:
 	// 1): benchmarks that run the simulator's buckets faster than real
@@ -121,6 +127,7 @@ type Overrides struct {
 	Concurrency *int
 	Retries     *int
 	Timeout     *time.Duration
+	AFILimit    *int
 }
 
 // Resolve fills the settings of o from, in order of precedence, the command
@@ -135,6 +142,9 @@ func Resolve(p *plan.Plan, ov Overrides, o Options) Options {
 		o.Retries = *ov.Retries
 	}
 	o.Timeout = pick(ov.Timeout, p.Settings.Timeout, DefaultTimeout)
+	if ov.AFILimit != nil {
+		o.AFILimit = *ov.AFILimit
+	}
 	return o
 }
 

@@ -17,7 +17,8 @@ import (
 // and CreateTags always; ModifyFpgaImageAttribute when the plan shares
 // copies or sets names or descriptions; DeleteTags with exclusive_tags;
 // DeleteFpgaImage and ResetFpgaImageAttribute with Options.Prune; and
-// CreateFpgaImage in the source region of each build entry. Nothing
+// CreateFpgaImage in the source region of each build entry; and the AFI
+// quota of each region (Preflight.Quota), as sync would judge it. Nothing
 // changes in AWS. Learning the account and listing AFIs also prove
 // sts:GetCallerIdentity and ec2:DescribeFpgaImages.
 func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*report.Preflight, error) {
@@ -42,6 +43,10 @@ func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*re
 		}
 	}
 	pf := &report.Preflight{Plan: p.Name, Account: account, Simulated: o.Simulated}
+	// The AFI quota: which regions a sync would refuse for it.
+	r.serviceQuotas(ctx, d)
+	r.quota(inv, d)
+	pf.Quota = r.quotaReport()
 	var mu sync.Mutex
 	var g errgroup.Group
 	g.SetLimit(o.Concurrency)

@@ -33,6 +33,9 @@ func (r *run) initialPrune(p *reconcile.Prune) *result {
 	case cp.Public && !r.o.PrunePublic:
 		res.msg = p.Reason + "; " + publicKept
 	}
+	if p.Expire {
+		res.status = expireStatus(res.status)
+	}
 	return res
 }
 
@@ -73,6 +76,9 @@ func (r *run) pruneAll(ctx context.Context, todo []*result) {
 			status, msg, err := r.pruneOne(ctx, res.prune)
 			if err != nil {
 				status, msg = report.StatusFailed, "prune "+res.prune.Copy.ID+": "+r.callMessage(err)
+			}
+			if res.prune.Expire {
+				status = expireStatus(status)
 			}
 			r.set(res, status, msg)
 			return nil

@@ -81,6 +81,12 @@ type run struct {
 	slow []afi.InFlight
 	// progressMu serialises calls to Options.Progress.
 	progressMu sync.Mutex
+	// headroom is each region's AFI quota (quota.go); refused names the
+	// regions that get no copy.
+	headroom []reconcile.Headroom
+	refused  map[string]bool
+	// sq holds the AFI quotas Service Quotas reported, by region.
+	sq map[string]int
 }
 
 // result is the state of one target during a run.
@@ -144,9 +150,12 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 		r.progress(PhaseInventory)
 		if !r.o.DryRun {
 			us, ps := r.updates(), r.prunes()
+			first, later := r.roomFirst(ps)
+			r.pruneAll(ctx, first)
+			r.recheckRoom(first)
 			r.copyAll(ctx)
 			r.updateAll(ctx, us)
-			r.pruneAll(ctx, ps)
+			r.pruneAll(ctx, later)
 			r.settle(ctx)
 			stopPolling()
 			r.pollWG.Wait()
@@ -176,6 +185,7 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	for _, res := range r.results {
 		rep.Targets = append(rep.Targets, res.target())
 	}
+	rep.Quota = r.quotaReport()
 	rep.FinishedAt = r.o.Clock.Now()
 	rep.Finish()
 	r.progress(PhaseDone)
@@ -246,7 +256,7 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 	if err != nil {
 		return err
 	}
-	dopt := reconcile.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune, Refresh: r.o.Refresh}
+	dopt := reconcile.DiffOptions{Retries: r.o.Retries, PlanName: r.p.Name, Prune: r.o.Prune, Refresh: r.o.Refresh, Now: r.o.Clock.Now()}
 	d := reconcile.Diff(targets, inv, dopt)
 	permErrs := map[string]string{}
 	if len(d.NeedPermissions) > 0 {
@@ -255,6 +265,8 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 		permErrs = r.loadPermissions(ctx, inv, d.NeedPermissions)
 		d = reconcile.Diff(targets, inv, dopt)
 	}
+	r.serviceQuotas(ctx, d)
+	r.quota(inv, d)
 	rep.Warnings = d.Warnings
 	if r.o.Decided != nil || r.o.Expect != nil {
 		ds := reconcile.Decisions(d)
@@ -526,6 +538,8 @@ func PlannedStatus(a reconcile.Action) report.Status {
 		return report.StatusWouldPrune
 	case reconcile.ActionRelease:
 		return report.StatusWouldRelease
+	case reconcile.ActionExpire:
+		return report.StatusWouldExpire
 	}
 	return ""
 }

@@ -191,6 +191,16 @@ func Registry(run Run, last time.Time) (*prometheus.Registry, error) {
 			started.WithLabelValues(t.Region) // every destination, 0 unless a copy started
 		}
 	}
+	headroom := vec("afisync_afi_headroom", "AFIs the account may still create in the region after the last run's plan (limit - held - copies + deletions; negative: over), by region.", "region")
+	limit := vec("afisync_afi_limit", "The AFI limit the last run used, by region and where it came from (flag, plan, service-quotas, default).", "region", "source")
+	held := vec("afisync_afis_held", "AFIs the account held in the region when the last run read its inventory (any state but deleted).", "region")
+	if run.Report != nil {
+		for _, q := range run.Report.Quota {
+			headroom.WithLabelValues(q.Region).Set(float64(q.Headroom))
+			limit.WithLabelValues(q.Region, q.Source).Set(float64(q.Limit))
+			held.WithLabelValues(q.Region).Set(float64(q.Held))
+		}
+	}
 	calls := vec("afisync_api_calls", "API call attempts of the last run (retries included) by region and action.", "region", "action")
 	throttled := vec("afisync_api_throttled", "API call attempts of the last run answered with throttling, by region and action.", "region", "action")
 	errs := vec("afisync_api_errors", "API call attempts of the last run that failed otherwise, by region and action.", "region", "action")

@@ -64,6 +64,8 @@ func run(statuses ...report.Status) Run {
 	for i, s := range statuses {
 		rep.Targets = append(rep.Targets, report.Target{SourceAFI: "afi-1", SourceRegion: "us-east-1", Region: []string{"us-west-2", "eu-west-1"}[i%2], Status: s})
 	}
+	rep.Quota = []report.Quota{{Region: "us-west-2", Held: 18, Limit: 20, Source: "flag", Copies: 5, Deletes: 3, After: 20, Headroom: 0},
+		{Region: "eu-west-1", Held: 2, Limit: 100, Source: "default", Copies: 5, After: 7, Headroom: 93}}
 	rep.Finish()
 	return Run{
 		Plan: "fleet", Report: rep, Started: t0, Finished: t0.Add(90 * time.Second),
@@ -110,6 +112,10 @@ func TestWriteSuccessThenFailure(t *testing.T) {
 		{"afisync_api_throttled", with("region", "us-west-2", "action", "CopyFpgaImage"), 2},
 		{"afisync_api_errors", with("region", "us-west-2", "action", "CopyFpgaImage"), 1},
 		{"afisync_api_calls", with("region", "us-west-2", "action", "DescribeFpgaImages"), 3},
+		{"afisync_afi_headroom", with("region", "us-west-2"), 0},
+		{"afisync_afi_headroom", with("region", "eu-west-1"), 93},
+		{"afisync_afi_limit", with("region", "us-west-2", "source", "flag"), 20},
+		{"afisync_afis_held", with("region", "us-west-2"), 18},
 	} {
 		if got, found := value(t, mfs, tc.name, tc.labels); !found || got != tc.want {
 			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, found, tc.want)

@@ -64,6 +64,8 @@ type Options struct {
 	ShareWithGroups  []string
 	ExclusiveTags    bool // remove tags from copies that the plan does not list
 	ExclusiveSharing bool // remove load permissions that the plan does not list
+	// Retain is the retention rule of a select entry (retain:); nil: none.
+	Retain *Retain
 }
 
 // Settings are executor knobs from the plan; zero means "not set in the plan"
@@ -75,6 +77,9 @@ type Settings struct {
 	// RetriesSet is true when the plan writes settings.retries, so that an
 	// explicit "retries: 0" (never retry) can be told from "not set".
 	RetriesSet bool
+	// Quota is settings.quota: the AFIs the account may hold per region
+	// (what sync --afi-limit overrides); zero: not set.
+	Quota Quota
 }
 
 // Entry is one element of the plan's afis list with defaults already applied:
@@ -148,9 +153,11 @@ type Target struct {
 	// ShareWithGroups are load-permission groups the copy is shared with
 	// (only "all", which makes it public).
 	ShareWithGroups  []string
-	ExclusiveTags    bool   // remove copy tags the plan does not list (never aws: or afisync: ones)
-	ExclusiveSharing bool   // remove load permissions the plan does not list
-	Name             string // empty: keep the source's name
-	Description      string // empty: keep the source's description
-	Entry            int    // index of the plan entry this target comes from
+	ExclusiveTags    bool // remove copy tags the plan does not list (never aws: or afisync: ones)
+	ExclusiveSharing bool // remove load permissions the plan does not list
+	// Retain is the entry's retention rule (select entries only); nil: none.
+	Retain      *Retain
+	Name        string // empty: keep the source's name
+	Description string // empty: keep the source's description
+	Entry       int    // index of the plan entry this target comes from
 }

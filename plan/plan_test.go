@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -269,7 +270,7 @@ afis: [{id: afi-0123456789abcdef0, source_region: us-east-1, regions: [us-west-2
 		t.Fatal(err)
 	}
 	want := plan.Settings{Concurrency: 4, Retries: 0, RetriesSet: true, Timeout: 90 * time.Minute}
-	if p.Settings != want {
+	if !reflect.DeepEqual(p.Settings, want) {
 		t.Errorf("Settings = %+v, want %+v", p.Settings, want)
 	}
 	if !p.Defaults.CopySourceTags {
@@ -283,7 +284,7 @@ afis: [{id: afi-0123456789abcdef0, source_region: us-east-1, regions: [us-west-2
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Settings != (plan.Settings{}) {
+	if !reflect.DeepEqual(p.Settings, plan.Settings{}) {
 		t.Errorf("Settings = %+v, want zero when the plan sets none", p.Settings)
 	}
 }

@@ -71,7 +71,7 @@ func afisNode(d *doc) *yaml.Node {
 		x := &entryDraft{Entry: &d.AFIs[i], defaults: defaults}
 		m := mapping()
 		for _, k := range entryKeys {
-			if k.always || !k.zero(x) || (k.inherited && !k.zero(defaults)) {
+			if k.always || !k.zero(x) || (k.inherited && !k.omitZero && !k.zero(defaults)) {
 				addPair(m, k.name, k.node(x))
 			}
 		}

@@ -57,6 +57,10 @@ type key[T any] struct {
 	// that the effective plan of a plan that does not use a newer key stays
 	// as it was.
 	always bool
+	// omitZero: validate --print leaves the key out of an entry whose
+	// value is unset even when defaults set it (defaults.retain does not
+	// reach id and build entries).
+	omitZero bool
 }
 
 // value is how a key's value is read, checked and written back.
@@ -123,6 +127,8 @@ var settingsKeys = []key[Settings]{
 	}},
 	{name: "timeout", typ: "duration string",
 		value: valueOf(func(s *Settings) *time.Duration { return &s.Timeout }, (*parser).timeout, durationNode)},
+	{name: "quota", typ: "mapping",
+		value: valueOf(func(s *Settings) *Quota { return &s.Quota }, (*parser).quota, quotaNode)},
 }
 
 // entryKeys are the keys of an entry under afis; the inherited ones are
@@ -150,6 +156,8 @@ var entryKeys = []key[entryDraft]{
 		value: valueOf(func(x *entryDraft) *bool { return &x.ExclusiveTags }, (*parser).boolean, boolNode)},
 	{name: "exclusive_sharing", typ: "boolean", inherited: true,
 		value: valueOf(func(x *entryDraft) *bool { return &x.ExclusiveSharing }, (*parser).boolean, boolNode)},
+	{name: "retain", typ: "mapping", inherited: true, merge: inheritRetain, omitZero: true,
+		value: valueOf(func(x *entryDraft) **Retain { return &x.Retain }, (*parser).retain, retainNode)},
 	{name: "name", typ: "string", note: "the copies' name",
 		value: valueOf(func(x *entryDraft) *string { return &x.Name }, text(MaxNameLen, "remove the key to keep the source AFI's name", ""), strNode)},
 	{name: "description", typ: "string",

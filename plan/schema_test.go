@@ -121,6 +121,7 @@ func TestInheritance(t *testing.T) {
 		"share_with_groups": {"[all]", "[]", "[]"},
 		"exclusive_tags":    {"true", "false", "false"},
 		"exclusive_sharing": {"true", "false", "false"},
+		"retain":            {"{keep_last: 5}", "{keep_newer_than: 30d, match: {name_prefix: shell-}}", "{keep_newer_than: 30d, match: {name_prefix: shell-}}"},
 	}
 	// decoded reads a YAML value, and a node written by the schema, the same
 	// way, so that they compare whatever their style.
@@ -156,9 +157,14 @@ func TestInheritance(t *testing.T) {
 					pairs = append(pairs, d.name+": "+v)
 				}
 			}
+			first, second := "id: afi-0123456789abcdef0", "id: afi-0fedcba9876543210"
+			if k.name == "retain" {
+				// A retention rule applies to select entries only.
+				first, second = "select: {name: a*}", "select: {name: b*}"
+			}
 			src := "version: 1\nname: inherit\ndefaults: {" + strings.Join(pairs, ", ") + "}\nafis:\n" +
-				"  - {id: afi-0123456789abcdef0}\n" +
-				"  - {id: afi-0fedcba9876543210, " + k.name + ": " + tc.entry + "}\n"
+				"  - {" + first + "}\n" +
+				"  - {" + second + ", " + k.name + ": " + tc.entry + "}\n"
 			p, err := Parse("inherit.yaml", []byte(src))
 			if err != nil {
 				t.Fatalf("%v\n%s", err, src)

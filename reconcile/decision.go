@@ -39,6 +39,8 @@ type Basis struct {
 const (
 	ActionPrune   Action = "prune"
 	ActionRelease Action = "release"
+	// ActionExpire: delete a copy of a source a retention rule expired.
+	ActionExpire Action = "expire"
 )
 
 // Decisions lists a diff's decisions in a stable order.
@@ -65,8 +67,11 @@ func Decisions(d *DiffResult) []Decision {
 	}
 	for _, p := range d.Prunes {
 		dec := Decision{SourceRegion: p.SourceRegion, SourceAFI: p.SourceAFI, Region: p.Copy.Region, Action: ActionPrune, Reason: p.Reason}
-		if len(p.Others) > 0 {
+		switch {
+		case len(p.Others) > 0:
 			dec.Action = ActionRelease
+		case p.Expire:
+			dec.Action = ActionExpire
 		}
 		dec.Basis.copy(&p.Copy)
 		out = append(out, dec)
@@ -90,7 +95,7 @@ func (b *Basis) copy(cp *Image) {
 
 func (d Decision) key() string {
 	k := d.SourceRegion + "/" + d.SourceAFI + "→" + d.Region
-	if d.Action == ActionPrune || d.Action == ActionRelease {
+	if d.Action == ActionPrune || d.Action == ActionRelease || d.Action == ActionExpire {
 		k += " " + d.Basis.CopyAFI
 	}
 	return k

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/afisync/afisync/plan"
 )
@@ -87,6 +88,10 @@ type Prune struct {
 	SourceAFI    string
 	Reason       string
 	Others       []string
+	// Expire is set on a copy of a source an entry's retention rule
+	// expired (plan.Retain): it goes without --prune, with the same
+	// safety (claims, public copies, the AFIs the plan lists).
+	Expire bool
 }
 
 // DiffOptions tune Diff.
@@ -102,6 +107,8 @@ type DiffOptions struct {
 	// plan sets, even where the plan.TagSharing digest says they were
 	// applied.
 	Refresh bool
+	// Now is the time retention rules measure keep_newer_than from.
+	Now time.Time
 }
 
 // Diff compares desired targets (from Plan.Targets) with the inventory and
@@ -161,6 +168,9 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		}
 	}
 	warned := map[string]bool{}
+	// expired: the sources retention rules expired, with the rule.
+	expired := map[string]*plan.Retain{}
+	refused := map[string]bool{}
 	for _, t := range targets {
 		if t.Selector == nil {
 			continue
@@ -185,6 +195,27 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 			}
 			continue
 		}
+		if t.Retain != nil {
+			kept, gone := retained(t.Retain, ms, opt.Now)
+			if len(kept) == 0 {
+				// The rule would delete every AFI the entry lists:
+				// refuse it rather than empty the regions.
+				key := "retain:" + t.Selector.String() + "@" + t.SourceRegion + "→" + t.Region
+				if !seen[key] {
+					seen[key] = true
+					res.Changes = append(res.Changes, Change{Target: t, Selector: t.Selector, Action: ActionFail,
+						Reason: fmt.Sprintf("retain %s would expire all %d AFIs that select %s matches in %s: nothing expired, nothing copied; keep more (keep_last, keep_newer_than) or narrow match", t.Retain, len(ms), t.Selector, t.SourceRegion)})
+				}
+				refused[t.SourceRegion+"\x00"+t.Selector.String()] = true
+				continue
+			}
+			if !refused[t.SourceRegion+"\x00"+t.Selector.String()] {
+				for _, g := range gone {
+					expired[plan.SourceKey(t.SourceRegion, g.ID)] = t.Retain
+				}
+			}
+			ms = kept
+		}
 		for _, m := range ms {
 			ct := t
 			ct.SourceAFI = m.ID
@@ -193,12 +224,24 @@ func Diff(targets []plan.Target, inv *Inventory, opt DiffOptions) *DiffResult {
 		}
 	}
 	switch {
-	case opt.Prune && len(inv.Unlisted) > 0:
+	case (opt.Prune || len(expired) > 0) && len(inv.Unlisted) > 0:
 		// What the plan still wants cannot be known everywhere: deleting
 		// now could delete a copy that a selector still wants.
-		res.Warnings = append(res.Warnings, "not pruning: the AFIs of "+strings.Join(sortedKeys(inv.Unlisted), ", ")+" could not be listed")
-	case opt.Prune:
-		res.Prunes = prunes(res.Changes, idx, opt.PlanName)
+		what := "pruning"
+		if !opt.Prune {
+			what = "expiring"
+		}
+		res.Warnings = append(res.Warnings, "not "+what+": the AFIs of "+strings.Join(sortedKeys(inv.Unlisted), ", ")+" could not be listed")
+	case opt.Prune || len(expired) > 0:
+		for _, p := range prunes(res.Changes, idx, opt.PlanName) {
+			if r, ok := expired[plan.SourceKey(p.SourceRegion, p.SourceAFI)]; ok {
+				p.Expire = true
+				p.Reason = "retain " + r.String() + " expired " + plan.SourceKey(p.SourceRegion, p.SourceAFI)
+			} else if !opt.Prune {
+				continue
+			}
+			res.Prunes = append(res.Prunes, p)
+		}
 	}
 	return res
 }

@@ -24,6 +24,9 @@ type Preflight struct {
 	Account   string  `json:"account,omitempty"`
 	Simulated bool    `json:"simulated,omitempty"`
 	Checks    []Check `json:"checks"`
+	// Quota is the AFI quota of each region, as a sync would judge it
+	// (Report.Quota); a region refused or over its limit fails the check.
+	Quota []Quota `json:"quota,omitempty"`
 }
 
 // Check is one DryRun call.
@@ -57,12 +60,28 @@ func (p *Preflight) Count(result string) int {
 	return n
 }
 
-// ExitCode is 1 when any call would be denied, else 0.
+// ExitCode is 1 when any call would be denied or a region would pass its
+// AFI limit, else 0.
 func (p *Preflight) ExitCode() int {
-	if p.Count(CheckDenied) > 0 {
+	if p.Count(CheckDenied) > 0 || len(p.quotaProblems()) > 0 {
 		return 1
 	}
 	return 0
+}
+
+// quotaProblems words each region a sync would refuse, or that is over its
+// limit already.
+func (p *Preflight) quotaProblems() []string {
+	var out []string
+	for _, q := range p.Quota {
+		switch {
+		case q.Refused:
+			out = append(out, fmt.Sprintf("quota: %s holds %d AFIs and its limit is %d (%s); a sync would create %d and delete %d: it would make no copy there", q.Region, q.Held, q.Limit, q.Source, q.Copies, q.Deletes))
+		case q.Over:
+			out = append(out, fmt.Sprintf("quota: %s holds %d AFIs, over its limit of %d (%s)", q.Region, q.Held, q.Limit, q.Source))
+		}
+	}
+	return out
 }
 
 // Write renders the checks as text, JSON or Markdown.
@@ -86,6 +105,9 @@ func (p *Preflight) Write(w io.Writer, f Format) error {
 		for _, c := range p.Checks {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Region, c.Action, c.AFI, c.Result, mdEscape(c.Message))
 		}
+		for _, q := range p.quotaProblems() {
+			fmt.Fprintf(&b, "\n- %s\n", mdEscape(q))
+		}
 	} else {
 		fmt.Fprintln(&b, head)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -94,6 +116,9 @@ func (p *Preflight) Write(w io.Writer, f Format) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Region, c.Action, c.AFI, c.Result, c.Message)
 		}
 		tw.Flush()
+		for _, q := range p.quotaProblems() {
+			fmt.Fprintln(&b, q)
+		}
 		fmt.Fprintln(&b, summary)
 	}
 	lines := strings.Split(b.String(), "\n")

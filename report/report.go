@@ -33,20 +33,22 @@ const (
 	StatusAdopted      Status = "adopted"       // a copy made by others now carries afisync's management tags
 	StatusPruned       Status = "pruned"        // a copy no longer in the plan was deleted
 	StatusReleased     Status = "released"      // this plan's claim on a copy other plans still claim was removed; the copy stays
+	StatusExpired      Status = "expired"       // a copy of a source a retention rule (retain:) expired was deleted
 	StatusWouldBuild   Status = "would-build"   // dry run: sync would build the source (CreateFpgaImage), then copy it
 	StatusWouldCopy    Status = "would-copy"    // dry run: sync would copy
 	StatusWouldUpdate  Status = "would-update"  // dry run: sync would update tags, name, description or sharing
 	StatusWouldAdopt   Status = "would-adopt"   // dry run: sync would adopt a copy made by others
 	StatusWouldPrune   Status = "would-prune"   // dry run: sync --prune would delete
 	StatusWouldRelease Status = "would-release" // dry run: sync --prune would remove this plan's claim only
+	StatusWouldExpire  Status = "would-expire"  // dry run: a retention rule expired the source; sync would delete the copy
 	StatusInSync       Status = "in-sync"       // nothing to do
 )
 
 // Statuses lists every status in summary order.
 var Statuses = []Status{
 	StatusFailed, StatusTimedOut, StatusSkipped, StatusWaiting, StatusBuilding, StatusCopied, StatusCopying,
-	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusWouldBuild, StatusWouldCopy, StatusWouldUpdate,
-	StatusWouldAdopt, StatusWouldPrune, StatusWouldRelease, StatusInSync,
+	StatusUpdated, StatusAdopted, StatusPruned, StatusReleased, StatusExpired, StatusWouldBuild, StatusWouldCopy, StatusWouldUpdate,
+	StatusWouldAdopt, StatusWouldPrune, StatusWouldRelease, StatusWouldExpire, StatusInSync,
 }
 
 // Color is the colour a status word is shown in on a terminal; package
@@ -102,12 +104,14 @@ var statusInfo = map[Status]StatusInfo{
 	StatusAdopted:      {Terminal: true, Change: true, Available: true, Color: ColorGreen},
 	StatusPruned:       {Terminal: true, Change: true, Color: ColorBlue},
 	StatusReleased:     {Terminal: true, Change: true, Color: ColorBlue},
+	StatusExpired:      {Terminal: true, Change: true, Color: ColorBlue},
 	StatusWouldBuild:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldCopy:    {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldUpdate:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldAdopt:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldPrune:   {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusWouldRelease: {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
+	StatusWouldExpire:  {Terminal: true, Change: true, Pending: true, Color: ColorYellow},
 	StatusInSync:       {Terminal: true, Available: true, Color: ColorDim},
 }
 
@@ -156,6 +160,36 @@ type Report struct {
 	Summary  map[Status]int `json:"summary"`
 	Targets  []Target       `json:"targets"`
 	Warnings []string       `json:"warnings,omitempty"`
+	// Quota is the AFI quota of each region the run read that holds an
+	// AFI or would get one, by region.
+	Quota []Quota `json:"quota,omitempty"`
+}
+
+// Quota is one region's AFI quota as the run planned it.
+type Quota struct {
+	Region string `json:"region"`
+	// Held counts the AFIs the account owns there (any state but deleted)
+	// when the run read the inventory.
+	Held int `json:"held"`
+	// Limit is the AFIs the account may hold there; Source says where the
+	// number comes from: flag, plan, service-quotas or default.
+	Limit  int    `json:"limit"`
+	Source string `json:"source"`
+	// Copies and Deletes are what the run planned to create and delete
+	// there; After = Held + Copies - Deletes.
+	Copies  int `json:"copies"`
+	Deletes int `json:"deletes"`
+	After   int `json:"after"`
+	// Headroom is Limit - After; negative when the plan does not fit.
+	Headroom int `json:"headroom"`
+	// Refused: After passes the limit, so no copy was made (or, in a dry
+	// run, would be) in the region.
+	Refused bool `json:"refused,omitempty"`
+	// Over: the region held more than its limit when the run started
+	// (named, and the run fails, even with nothing planned there).
+	// Refused and Over are set only for a limit afisync enforces (from
+	// the flag, the plan or Service Quotas, not the default).
+	Over bool `json:"over,omitempty"`
 }
 
 // Target is the result for one source AFI in one destination region.
@@ -201,9 +235,21 @@ func (r *Report) Finish() {
 }
 
 // Failed reports whether the plan is not satisfied: a target failed, timed
-// out or was skipped, or the run was interrupted or ended in an error.
+// out or was skipped, a region is over its AFI limit, or the run was
+// interrupted or ended in an error.
 func (r *Report) Failed() bool {
-	return r.Interrupted || r.Error != "" || r.any(Status.Bad)
+	return r.Interrupted || r.Error != "" || r.any(Status.Bad) || r.overQuota()
+}
+
+// overQuota reports whether a region would hold more AFIs than its limit
+// (also one over it at the start, with nothing planned there).
+func (r *Report) overQuota() bool {
+	for _, q := range r.Quota {
+		if q.Refused || q.Over {
+			return true
+		}
+	}
+	return false
 }
 
 // Changed reports whether the run changed a target (copied, updated,
@@ -382,6 +428,14 @@ func (r *Report) WriteText(w io.Writer, paint func(Status) string) error {
 		}
 		b.Write(text)
 	}
+	if len(r.Quota) > 0 {
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "QUOTA\tHELD\tLIMIT\tAFTER\tHEADROOM\t")
+		for _, q := range r.Quota {
+			fmt.Fprintf(tw, "%s\t%d\t%d (%s)\t%d\t%d\t%s\n", q.Region, q.Held, q.Limit, q.Source, q.After, q.Headroom, q.note())
+		}
+		tw.Flush()
+	}
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wn)
 	}
@@ -396,6 +450,27 @@ func (r *Report) WriteText(w io.Writer, paint func(Status) string) error {
 	}
 	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// note says what the run did about a region's quota: the copies and
+// deletions it planned, and a refusal.
+func (q Quota) note() string {
+	var parts []string
+	if q.Copies > 0 {
+		parts = append(parts, fmt.Sprintf("+%d", q.Copies))
+	}
+	if q.Deletes > 0 {
+		parts = append(parts, fmt.Sprintf("-%d", q.Deletes))
+	}
+	switch {
+	case q.Refused:
+		parts = append(parts, "refused: no copy in this region")
+	case q.Over:
+		parts = append(parts, "over the limit")
+	case q.Headroom < 0:
+		parts = append(parts, "past the default limit: not enforced")
+	}
+	return strings.Join(parts, " ")
 }
 
 // paintEscaped replaces each segment of text bracketed by tabwriter.Escape
@@ -432,6 +507,14 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 		for _, t := range r.Targets {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", source(t), t.Region, t.Status,
 				mdEscape(dash(t.CopyAFI)), mdEscape(note(t)))
+		}
+	}
+	if len(r.Quota) > 0 {
+		fmt.Fprintln(&b)
+		fmt.Fprintln(&b, "| Region | Held | Limit | After | Headroom | |")
+		fmt.Fprintln(&b, "|---|---|---|---|---|---|")
+		for _, q := range r.Quota {
+			fmt.Fprintf(&b, "| %s | %d | %d (%s) | %d | %d | %s |\n", q.Region, q.Held, q.Limit, q.Source, q.After, q.Headroom, mdEscape(q.note()))
 		}
 	}
 	if len(r.Warnings) > 0 || r.Error != "" {

@@ -30,6 +30,11 @@ func sample() *Report {
 				Message: "copy afi-0dddddddddddddddd still pending after 2h0m0s", Selector: `{name="release-*"}`},
 		},
 		Warnings: []string{`selector {name="nothing-*"} in us-east-1 matched no owned, available AFI`},
+		Quota: []Quota{
+			{Region: "eu-west-1", Held: 2, Limit: 100, Source: "default", Copies: 1, After: 3, Headroom: 97},
+			{Region: "eu-west-2", Held: 120, Limit: 100, Source: "default", Copies: 1, After: 121, Headroom: -21},
+			{Region: "us-west-2", Held: 18, Limit: 20, Source: "flag", Copies: 5, Deletes: 1, After: 22, Headroom: -2, Refused: true},
+		},
 	}
 	r.Finish()
 	return r
@@ -106,6 +111,9 @@ func TestExitCode(t *testing.T) {
 		{"would adopt only, not detailed", mk(StatusWouldAdopt), false, 0},
 		{"failure beats pending", mk(StatusWouldCopy, StatusSkipped), true, 1},
 		{"interrupted", &Report{Interrupted: true}, false, 1},
+		{"a region refused for its AFI limit", &Report{Quota: []Quota{{Region: "us-west-2", Held: 18, Limit: 20, After: 23, Refused: true}}}, false, 1},
+		{"a region over its limit at the start", &Report{Quota: []Quota{{Region: "us-west-2", Held: 21, Limit: 20, After: 21, Over: true}}}, false, 1},
+		{"past the default limit: a warning only", &Report{Quota: []Quota{{Region: "us-west-2", Held: 120, Limit: 100, Source: "default", After: 121}}}, false, 0},
 		{"empty", mk(), true, 0},
 	}
 	for _, tc := range tests {

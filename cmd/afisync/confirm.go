@@ -16,14 +16,19 @@ import (
 // errDeclined ends a sync whose prune the person at the terminal declined.
 var errDeclined = errors.New("prune declined; nothing was changed")
 
-// confirmPrune is sync --prune's question on a terminal: it works out what
+// confirmPrune is the question on a terminal of sync --prune, and of a
+// sync whose plan has retain: rules: it works out what
 // the prune would delete (executor.PreviewPrune, a dry run), lists it on
 // stderr and, when there is something to delete, asks. On "yes" it limits
 // the run's prune to what it listed (opts.PruneOnly) and returns nil; any
 // other answer, or an interrupt, is an exitFailed error before any
 // mutating call.
 func confirmPrune(ctx context.Context, c *cli, client *afi.Client, p *plan.Plan, opts *executor.Options) error {
-	fmt.Fprintln(c.stderr, "afisync: --prune on a terminal: looking for what it would delete first (--yes skips the question)")
+	what := "--prune"
+	if !opts.Prune {
+		what = "the plan's retain: rules"
+	}
+	fmt.Fprintln(c.stderr, "afisync: "+what+" on a terminal: looking for what it would delete first (--yes skips the question)")
 	set, err := executor.PreviewPrune(ctx, client, p, *opts)
 	switch {
 	case ctx.Err() != nil:

@@ -240,3 +240,54 @@ func TestReadAnswer(t *testing.T) {
 		t.Errorf("readAnswer after an interrupt: %v", err)
 	}
 }
+
+// TestRetentionAsksOnATerminal: a plan whose retain: rule expires a copy
+// asks on a terminal like --prune, without --prune: "no" changes nothing,
+// "yes" deletes it (expired).
+func TestRetentionAsksOnATerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: runs afisync on a pseudo-terminal")
+	}
+	for _, tc := range []struct {
+		answer  string
+		code    int
+		deleted bool
+		want    string
+	}{
+		{"no", 1, false, "afisync: prune declined; nothing was changed"},
+		{"yes", 0, true, "1 expired"},
+	} {
+		t.Run(tc.answer, func(t *testing.T) {
+			noCI(t)
+			sim, url := simEnv(t)
+			old, err := sim.AddImage(ec2sim.Image{Region: "us-east-1", Name: "shell-1", CreateTime: sim.Now().Add(-48 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sim.AddImage(ec2sim.Image{Region: "us-east-1", Name: "shell-2"}); err != nil {
+				t.Fatal(err)
+			}
+			cp, err := sim.AddImage(ec2sim.Image{Region: "us-west-2", AGFI: old.AGFI, Name: "shell-1", SourceID: old.ID, SourceRegion: "us-east-1",
+				Tags: map[string]string{"afisync:source": "us-east-1/" + old.ID, "afisync:plan:pty": "pty"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := writePlan(t, "version: 1\nname: pty\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\n  retain: {keep_last: 1}\nafis:\n  - select: {name: \"shell-*\"}\n")
+			s := startInPTY(t, "sync", "--plan", plan, "--endpoint-url", url)
+			if !s.whenAsked() {
+				t.Fatalf("a retain: rule on a terminal did not ask:\n%s", s.output())
+			}
+			if n := mutatingCalls(sim); n != 0 {
+				t.Errorf("%d mutating calls before the answer", n)
+			}
+			io.WriteString(s.ptmx, tc.answer+"\n")
+			code, out := s.wait()
+			if code != tc.code || !strings.Contains(out, tc.want) || !strings.Contains(out, cp.ID+" in us-west-2") {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
+			}
+			if _, kept := sim.Image(cp.ID); kept == tc.deleted {
+				t.Errorf("copy %s still there: %v, want %v", cp.ID, kept, !tc.deleted)
+			}
+		})
+	}
+}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/plan"
 	"github.com/afisync/afisync/report"
 )
 
@@ -13,9 +16,10 @@ func newPreflightCmd(c *cli) *cobra.Command {
 		planFile string
 		output   string
 		prune    bool
+		afiLimit int
 	)
 	cmd := &cobra.Command{
-		Use:   "preflight --plan FILE [--prune]",
+		Use:   "preflight --plan FILE [--prune] [--afi-limit N]",
 		Short: "Check, with DryRun calls, that AWS will allow every call sync needs",
 		Long: `preflight asks EC2, with DryRun=true, whether each mutating call that a sync
 of the plan may need is allowed, in every destination region:
@@ -24,9 +28,14 @@ shares copies or sets names or descriptions; DeleteTags with exclusive_tags;
 DeleteFpgaImage and ResetFpgaImageAttribute with --prune. Nothing changes in
 AWS.
 
+It also works out each region's AFI quota as sync would (--afi-limit,
+settings.quota, Service Quotas, default) and names every region a sync
+would refuse for it, or that holds more than its limit already.
+
 Exit codes: 0 every call would be allowed (or could not be judged: see
-"unknown"); 1 at least one call would be denied (UnauthorizedOperation) or
-an AWS error; 3 invalid plan or command line.`,
+"unknown"); 1 at least one call would be denied (UnauthorizedOperation), a
+region would pass its AFI limit, or an AWS error; 3 invalid plan or command
+line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -42,7 +51,14 @@ an AWS error; 3 invalid plan or command line.`,
 			if err != nil {
 				return quiet(err)
 			}
-			opts := executor.Resolve(p, executor.Overrides{}, executor.Options{Prune: prune, Logger: logger})
+			var ov executor.Overrides
+			if cmd.Flags().Changed("afi-limit") {
+				if afiLimit < 1 || afiLimit > plan.MaxAFILimit {
+					return withCode(exitInvalid, fmt.Errorf("--afi-limit must be 1 to %d, not %d", plan.MaxAFILimit, afiLimit))
+				}
+				ov.AFILimit = &afiLimit
+			}
+			opts := executor.Resolve(p, ov, executor.Options{Prune: prune, Logger: logger})
 			client, closeClient, err := connect(ctx, c, p, &opts)
 			if err != nil {
 				return withCode(connectExitCode(err), err)
@@ -65,5 +81,6 @@ an AWS error; 3 invalid plan or command line.`,
 	fl.StringVar(&planFile, "plan", "", "plan file (YAML); - reads standard input")
 	fl.StringVarP(&output, "output", "o", string(report.FormatText), "output format: text, json or markdown")
 	fl.BoolVar(&prune, "prune", false, "also check the calls sync --prune makes")
+	fl.IntVar(&afiLimit, "afi-limit", 0, "AFIs the account may hold per region, as for sync (overrides settings.quota and Service Quotas)")
 	return cmd
 }

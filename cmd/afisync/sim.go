@@ -35,6 +35,7 @@ type simFlags struct {
 	failRate      float64
 	latency       time.Duration
 	deny          []string
+	afiLimit      int
 }
 
 func newSimCmd(c *cli) *cobra.Command {
@@ -59,6 +60,7 @@ YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; PO
 		Example: `  afisync sim
   afisync sim --listen 127.0.0.1:0 --copy-time 30s --seed afis.yaml
   afisync sim --throttle --throttle-scale 10 --error-rate 0.01 --fail-rate 0.05
+  afisync sim --afi-limit 20 --seed afis.yaml
 
   ` + simBackgroundExample,
 		Args: cobra.NoArgs,
@@ -84,6 +86,7 @@ YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; PO
 	fl.Float64Var(&f.errorRate, "error-rate", 0, "fraction of calls answered 500 InternalError or 503 Unavailable")
 	fl.Float64Var(&f.failRate, "fail-rate", 0, "fraction of cross-region copies that end failed with a transient error")
 	fl.DurationVar(&f.latency, "latency", 0, "delay added to every call")
+	fl.IntVar(&f.afiLimit, "afi-limit", 0, "AFIs an account may hold per Region (any state but deleted); Create/CopyFpgaImage past it answer "+ec2sim.CodeAFILimit+" (0: no limit)")
 	fl.StringArrayVar(&f.deny, "deny", nil, "ACCOUNT=Action[,Action…]: answer UnauthorizedOperation (repeatable)")
 	return cmd
 }
@@ -104,6 +107,7 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 		ErrorRate:      f.errorRate,
 		FailRate:       f.failRate,
 		Latency:        f.latency,
+		AFILimit:       f.afiLimit,
 	}
 	if f.copyTime == 0 {
 		o.CopyTime = ec2sim.NoDelay
@@ -121,6 +125,9 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 		if p < 0 || p > 1 {
 			errs = append(errs, fmt.Errorf("%s %v: want a fraction from 0 to 1", name, p))
 		}
+	}
+	if f.afiLimit < 0 {
+		errs = append(errs, fmt.Errorf("--afi-limit %d: must not be negative (0: no limit)", f.afiLimit))
 	}
 	if f.throttleScale <= 0 {
 		errs = append(errs, fmt.Errorf("--throttle-scale %v: must be positive", f.throttleScale))

@@ -516,6 +516,7 @@ func TestSimCommandLineErrors(t *testing.T) {
 		{[]string{"--listen", "nonsense"}, "--listen"},
 		{[]string{"--error-rate", "1.5"}, "--error-rate 1.5"},
 		{[]string{"--throttle-scale", "0"}, "--throttle-scale"},
+		{[]string{"--afi-limit", "-1"}, "--afi-limit -1"},
 		{[]string{"--copy-time", "-1s"}, "--copy-time"},
 		{[]string{"--accounts", "AKID=12"}, "--accounts"},
 		{[]string{"--fpga-regions", "us-east-9"}, "unknown region"},
@@ -551,5 +552,31 @@ func TestSimListenAddresses(t *testing.T) {
 		if err := checkListen(tc.addr, tc.remote); (err == nil) != tc.ok {
 			t.Errorf("checkListen(%q, %v) = %v", tc.addr, tc.remote, err)
 		}
+	}
+}
+
+// TestSimAFILimitWithAWSCLI: with --afi-limit the aws CLI sees a copy past
+// the limit refused with ResourceLimitExceeded, and Service Quotas report
+// the limit as the AFI quota.
+func TestSimAFILimitWithAWSCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the aws CLI")
+	}
+	needAWSCLI(t)
+	seed := filepath.Join(t.TempDir(), "seed.yaml")
+	if err := os.WriteFile(seed, []byte(seedYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep, _, stop := startSim(t, "--seed", seed, "--afi-limit", "1")
+	defer stop()
+	copyJob := &awsJob{region: "us-east-1", args: []string{"ec2", "copy-fpga-image", "--source-region", "us-east-1", "--source-fpga-image-id", "afi-01a7ea9bafe3ef8cc"}}
+	quotaJob := &awsJob{region: "us-east-1", args: []string{"service-quotas", "get-service-quota", "--service-code", "ec2", "--quota-code", "L-8FBBDF0C"}}
+	awsBatch(t, ep, copyJob, quotaJob)
+	if copyJob.code == 0 || !strings.Contains(copyJob.errOut, "(ResourceLimitExceeded)") || !strings.Contains(copyJob.errOut, "limit of 1 Amazon FPGA images") {
+		t.Errorf("copy past the limit: exit %d, %s", copyJob.code, copyJob.errOut)
+	}
+	q, _ := quotaJob.decoded(t)["Quota"].(map[string]any)
+	if q["Value"] != 1.0 || q["QuotaName"] != "Amazon FPGA images (AFIs)" {
+		t.Errorf("get-service-quota: %v", q)
 	}
 }

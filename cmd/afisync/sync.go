@@ -13,6 +13,7 @@ import (
 
 	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/internal/style"
+	"github.com/afisync/afisync/plan"
 	"github.com/afisync/afisync/report"
 )
 
@@ -34,6 +35,7 @@ type syncFlags struct {
 	output       string
 	reportFile   string
 	detailedExit bool
+	afiLimit     int
 	unattended   unattendedFlags
 }
 
@@ -57,7 +59,16 @@ works out what it would delete (a dry run), lists it, and asks
 "Delete N copies? Only 'yes' is accepted:" before any change: any other
 answer exits 1 with nothing changed ("prune declined"), and the run then
 deletes only what it listed. --yes skips the question; off a terminal
-(cron, pipelines) sync never asks.
+(cron, pipelines) sync never asks. A plan with retain: rules asks the same
+question before it deletes the copies they expire (expired).
+
+The AFI quota: each region may hold --afi-limit AFIs (else settings.quota,
+else the account's Service Quota L-8FBBDF0C if it can be read, else AWS's
+default of 100). A region the run would leave past a limit from the flag,
+the plan or Service Quotas gets no copy at all (its targets fail, naming the
+region, what it holds, the limit and the fixes); the other regions go on,
+and the run exits 1. Deletions that make room (--prune, retain:) run first.
+Past the default limit, which afisync cannot know is yours, it only warns.
 
 Exit codes: 0 every target in its desired state (without --wait, copies
 started count); 1 a target failed, timed out or was skipped, or the run was
@@ -81,7 +92,7 @@ interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop starting copies after the first failure")
 	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
 	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
-	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune, also delete public copies (reset to private first)")
+	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune or retain: rules, also delete public copies (reset to private first)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune on a terminal, delete without asking first (off a terminal sync never asks)")
 	return cmd
 }
@@ -117,6 +128,7 @@ func addPlanFlags(cmd *cobra.Command, f *syncFlags) {
 	fl.StringVarP(&f.output, "output", "o", string(report.FormatText), "report format: text, json or markdown")
 	fl.StringVar(&f.reportFile, "report", "", "also write the report to this file (atomically), in the same format")
 	fl.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when a dry run finds changes to make")
+	fl.IntVar(&f.afiLimit, "afi-limit", 0, "AFIs the account may hold per region (overrides settings.quota and Service Quotas; without any, 100, AWS's default, warned about but not enforced)")
 	addUnattendedFlags(cmd, &f.unattended)
 }
 
@@ -130,9 +142,6 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	ov, err := overrides(fl, f)
 	if err != nil {
 		return withCode(exitInvalid, err)
-	}
-	if f.prunePublic && !f.prune {
-		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune"))
 	}
 	un, err := newUnattended(c, f, cmd.Name(), format)
 	if err != nil {
@@ -153,6 +162,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	if err != nil {
 		return un.startFailure(ctx, "", err)
 	}
+	if f.prunePublic && !f.prune && !p.HasRetention() {
+		return withCode(exitInvalid, errors.New("--prune-public only makes sense with --prune or a plan with retain: rules"))
+	}
 	opts := executor.Resolve(p, ov, executor.Options{
 		Wait:        f.wait,
 		DryRun:      f.dryRun,
@@ -172,7 +184,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
-	if f.prune && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr) {
+	if (f.prune || p.HasRetention()) && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr) {
 		if err := confirmPrune(ctx, c, client, p, &opts); err != nil {
 			return err
 		}
@@ -210,6 +222,12 @@ func overrides(fl *pflag.FlagSet, f *syncFlags) (executor.Overrides, error) {
 			return ov, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
 		}
 		ov.Timeout = &f.timeout
+	}
+	if fl.Changed("afi-limit") {
+		if f.afiLimit < 1 || f.afiLimit > plan.MaxAFILimit {
+			return ov, fmt.Errorf("--afi-limit must be 1 to %d, not %d", plan.MaxAFILimit, f.afiLimit)
+		}
+		ov.AFILimit = &f.afiLimit
 	}
 	return ov, nil
 }
