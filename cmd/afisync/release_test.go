@@ -650,14 +650,11 @@ func (r *actionRunner) run(t *testing.T, script string, env []string, pathPrefix
 }
 
 // TestActionRunStep runs action.yml's run step with a freshly built afisync
-// against the simulator: outputs, the report file, the step summary, and
-// how each exit status ends the step.
+// (builtAfisync's) against the simulator: outputs, the report file, the
+// step summary, and how each exit status ends the step.
 func TestActionRunStep(t *testing.T) {
 	r := newActionRunner(t)
-	bindir := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bindir, "afisync"), ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bindir := filepath.Dir(builtAfisync(t))
 	a := loadAction(t)
 	tests := []struct {
 		name       string
