@@ -412,6 +412,7 @@ func TestDockerfile(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("checks an ELF binary")
 	}
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 
 	// Run the same line here: its variables as the Docker build sets them,
 	// its output in a temporary directory.
@@ -654,6 +655,7 @@ func (r *actionRunner) run(t *testing.T, script string, env []string, pathPrefix
 // step summary, and how each exit status ends the step.
 func TestActionRunStep(t *testing.T) {
 	r := newActionRunner(t)
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	bindir := filepath.Dir(builtAfisync(t))
 	a := loadAction(t)
 	tests := []struct {

@@ -338,6 +338,7 @@ func TestSimWithAWSCLI(t *testing.T) {
 		t.Skip("runs the aws CLI 21 times")
 	}
 	needAWSCLI(t)
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed.yaml")
 	state := filepath.Join(dir, "state.json")
@@ -484,6 +485,7 @@ func TestSimBackgroundExample(t *testing.T) {
 		t.Skip("runs bash, the aws CLI and afisync sim as processes")
 	}
 	needAWSCLI(t)
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("optional: bash not found in PATH, so afisync sim --help's background example is not run (README: Testing)")

@@ -133,6 +133,7 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the afisync binary twice")
 	}
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name, ldflags, want string
