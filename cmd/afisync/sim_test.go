@@ -103,8 +103,9 @@ type awsJob struct {
 // half a second of CPU in Python imports, so the jobs share one aws
 // process: a plugin (awsBatchPlugin) runs each job in it through the aws
 // CLI's own entry point, a fresh awscli.clidriver per job, as the aws
-// command does (the parsed service models are shared). An aws CLI that does not load the plugin runs each job as
-// a process of its own, in order.
+// command does (the parsed service models are shared). An aws CLI that
+// does not run the plugin runs each job as a process of its own, in order,
+// without the plugin's config file.
 func awsBatch(t *testing.T, endpoint string, jobs ...*awsJob) {
 	t.Helper()
 	dir := t.TempDir()
@@ -216,14 +217,15 @@ func awsBatchInOneProcess(t *testing.T, dir string, env []string, jobs []*awsJob
 	for name, body := range map[string]string{
 		"jobs.json":           string(b),
 		"afisync_awsbatch.py": awsBatchPlugin,
-		"config":              "[plugins]\nafisync_awsbatch = afisync_awsbatch\n",
+		"batch.config":        "[plugins]\nafisync_awsbatch = afisync_awsbatch\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cmd := exec.Command("aws", "--version")
-	cmd.Env = append(slices.Clip(env), "AFISYNC_AWS_BATCH="+jobsFile, "PYTHONPATH="+dir)
+	// The last AWS_CONFIG_FILE in Env wins: the batch's own config file.
+	cmd.Env = append(slices.Clip(env), "AWS_CONFIG_FILE="+filepath.Join(dir, "batch.config"), "AFISYNC_AWS_BATCH="+jobsFile, "PYTHONPATH="+dir)
 	out, err := cmd.CombinedOutput()
 	res, readErr := os.ReadFile(jobsFile + ".out")
 	if readErr != nil {
