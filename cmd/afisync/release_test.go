@@ -412,6 +412,7 @@ func TestDockerfile(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("checks an ELF binary")
 	}
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 
 	// Run the same line here: its variables as the Docker build sets them,
 	// its output in a temporary directory.
@@ -650,14 +651,12 @@ func (r *actionRunner) run(t *testing.T, script string, env []string, pathPrefix
 }
 
 // TestActionRunStep runs action.yml's run step with a freshly built afisync
-// against the simulator: outputs, the report file, the step summary, and
-// how each exit status ends the step.
+// (builtAfisync's) against the simulator: outputs, the report file, the
+// step summary, and how each exit status ends the step.
 func TestActionRunStep(t *testing.T) {
 	r := newActionRunner(t)
-	bindir := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bindir, "afisync"), ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
+	bindir := filepath.Dir(builtAfisync(t))
 	a := loadAction(t)
 	tests := []struct {
 		name       string

@@ -17,6 +17,7 @@ func TestSimSavesSeededWorldAtStart(t *testing.T) {
 		t.Skip("runs the aws CLI")
 	}
 	needAWSCLI(t)
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	dir := t.TempDir()
 	seed, state, killed := filepath.Join(dir, "seed.yaml"), filepath.Join(dir, "state.json"), filepath.Join(dir, "killed.json")
 	if err := os.WriteFile(seed, []byte(seedYAML), 0o644); err != nil {

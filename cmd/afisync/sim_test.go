@@ -89,15 +89,6 @@ func startSim(t *testing.T, args ...string) (endpoint string, out *simOutput, st
 	return endpoint, out, stop
 }
 
-// awsCLI runs the aws CLI (v1) against the simulator with a clean
-// environment and returns its exit code, stdout and stderr.
-func awsCLI(t *testing.T, endpoint, region string, args ...string) (int, []byte, string) {
-	t.Helper()
-	j := &awsJob{region: region, args: args}
-	awsBatch(t, endpoint, j)
-	return j.code, j.out, j.errOut
-}
-
 // awsJob is one aws CLI invocation of an awsBatch, and its result.
 type awsJob struct {
 	region string
@@ -105,19 +96,22 @@ type awsJob struct {
 	code   int
 	out    []byte
 	errOut string
-	err    error // the CLI could not be run
 }
 
-// awsBatch runs the aws CLI for every job at once, each with a clean
-// environment, and fills in the results. Starting the CLI costs about a
-// second of Python imports, so calls that do not depend on each other run
-// together.
+// awsBatch runs the aws CLI for every job, in order, each with a clean
+// environment, and fills in the results. Starting the aws CLI costs about
+// half a second of CPU in Python imports, so the jobs share one aws
+// process: a plugin (awsBatchPlugin) runs each job in it through the aws
+// CLI's own entry point, a fresh awscli.clidriver per job, as the aws
+// command does (the parsed service models are shared). An aws CLI that
+// does not run the plugin runs each job as a process of its own, in order,
+// without the plugin's config file.
 func awsBatch(t *testing.T, endpoint string, jobs ...*awsJob) {
 	t.Helper()
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PYTHONPATH=") {
 			env = append(env, kv)
 		}
 	}
@@ -131,28 +125,127 @@ func awsBatch(t *testing.T, endpoint string, jobs ...*awsJob) {
 		"AWS_RETRY_MODE=standard",
 		"AWS_MAX_ATTEMPTS=1",
 	)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Go(func() {
-			cmd := exec.Command("aws", append([]string{"--endpoint-url", endpoint, "--region", j.region, "--output", "json"}, j.args...)...)
-			cmd.Env = append(slices.Clip(env), "AWS_DEFAULT_REGION="+j.region)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			if ee, ok := err.(*exec.ExitError); ok {
-				j.code = ee.ExitCode()
-			} else {
-				j.err = err
-			}
-			j.out, j.errOut = stdout.Bytes(), stderr.String()
-		})
+	argv := func(j *awsJob) []string {
+		return append([]string{"--endpoint-url", endpoint, "--region", j.region, "--output", "json"}, j.args...)
 	}
-	wg.Wait()
+	if awsBatchInOneProcess(t, dir, env, jobs, argv) {
+		return
+	}
 	for _, j := range jobs {
-		if j.err != nil {
-			t.Fatalf("aws %v: %v", j.args, j.err)
+		cmd := exec.Command("aws", argv(j)...)
+		cmd.Env = append(slices.Clip(env), "AWS_DEFAULT_REGION="+j.region)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			j.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("aws %v: %v", j.args, err)
+		}
+		j.out, j.errOut = stdout.Bytes(), stderr.String()
+	}
+}
+
+// awsBatchPlugin is an aws CLI (v1) plugin: named in the config file's
+// [plugins] section and found on PYTHONPATH, it is initialised by the aws
+// process before that parses its own arguments. With AFISYNC_AWS_BATCH set
+// to a file of jobs, it runs each job as the aws command would
+// (awscli.clidriver's create_clidriver().main(args), AWS_DEFAULT_REGION
+// set as for a process of its own; the jobs' sessions share one botocore
+// data loader, so the service models' JSON is parsed once), writes each
+// job's exit code, stdout and stderr to the file's name plus ".out", and
+// ends the process. The drivers it creates load the plugin again, which
+// then does nothing.
+const awsBatchPlugin = `import contextlib, io, json, os, sys
+
+
+def awscli_initialize(cli):
+    jobs_file = os.environ.pop("AFISYNC_AWS_BATCH", None)
+    if not jobs_file:
+        return
+    import botocore.session
+    from awscli.clidriver import create_clidriver
+
+    # One data loader for every job's session: the parsed service models
+    # (read-only JSON) are loaded once, not once a job.
+    loaders = {}
+    new_loader = botocore.session.create_loader
+
+    def shared_loader(search_path=None):
+        if search_path not in loaders:
+            loaders[search_path] = new_loader(search_path)
+        return loaders[search_path]
+
+    botocore.session.create_loader = shared_loader
+    with open(jobs_file) as f:
+        jobs = json.load(f)
+    base = dict(os.environ)
+    results = []
+    for job in jobs:
+        os.environ.clear()
+        os.environ.update(base)
+        os.environ["AWS_DEFAULT_REGION"] = job["region"]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = create_clidriver().main(job["args"])
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+        results.append({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
+    with open(jobs_file + ".out", "w") as f:
+        json.dump(results, f)
+    os._exit(0)
+`
+
+// awsBatchInOneProcess runs jobs in one aws process through awsBatchPlugin
+// and fills in their results; false if this aws CLI did not run the plugin.
+func awsBatchInOneProcess(t *testing.T, dir string, env []string, jobs []*awsJob, argv func(*awsJob) []string) bool {
+	t.Helper()
+	type job struct {
+		Region string   `json:"region"`
+		Args   []string `json:"args"`
+	}
+	var in []job
+	for _, j := range jobs {
+		in = append(in, job{j.region, argv(j)})
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobsFile := filepath.Join(dir, "jobs.json")
+	for name, body := range map[string]string{
+		"jobs.json":           string(b),
+		"afisync_awsbatch.py": awsBatchPlugin,
+		"batch.config":        "[plugins]\nafisync_awsbatch = afisync_awsbatch\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
+	cmd := exec.Command("aws", "--version")
+	// The last AWS_CONFIG_FILE in Env wins: the batch's own config file.
+	cmd.Env = append(slices.Clip(env), "AWS_CONFIG_FILE="+filepath.Join(dir, "batch.config"), "AFISYNC_AWS_BATCH="+jobsFile, "PYTHONPATH="+dir)
+	out, err := cmd.CombinedOutput()
+	res, readErr := os.ReadFile(jobsFile + ".out")
+	if readErr != nil {
+		t.Logf("the aws CLI did not run the batch plugin (%v; aws --version: %v, %s): one process per call", readErr, err, bytes.TrimSpace(out))
+		return false
+	}
+	if err != nil {
+		t.Fatalf("aws, running %d calls: %v\n%s", len(jobs), err, out)
+	}
+	var results []struct {
+		Code           int
+		Stdout, Stderr string
+	}
+	if err := json.Unmarshal(res, &results); err != nil || len(results) != len(jobs) {
+		t.Fatalf("aws batch results: %v, %d for %d calls:\n%s", err, len(results), len(jobs), res)
+	}
+	for i, j := range jobs {
+		j.code, j.out, j.errOut = results[i].Code, []byte(results[i].Stdout), results[i].Stderr
+	}
+	return true
 }
 
 // decoded requires that j succeeded and decodes its JSON output.
@@ -168,14 +261,6 @@ func (j *awsJob) decoded(t *testing.T) map[string]any {
 		}
 	}
 	return m
-}
-
-// awsOK runs the aws CLI, requires success and decodes its JSON output.
-func awsOK(t *testing.T, endpoint, region string, args ...string) map[string]any {
-	t.Helper()
-	j := &awsJob{region: region, args: args}
-	awsBatch(t, endpoint, j)
-	return j.decoded(t)
 }
 
 // describeJob is a describe-fpga-images of one AFI.
@@ -247,14 +332,15 @@ images:
 `
 
 // TestSimWithAWSCLI reproduces the examples of AWS's copy_fpga_image
-// documentation with the real aws CLI against afisync sim. Calls that do not
-// depend on each other run at once (awsBatch): seven rounds instead of 21
-// calls one after another.
+// documentation with the real aws CLI against afisync sim. The 21 calls run
+// in four aws processes (awsBatch), one per round: each round's calls run
+// in order, after the previous round's results are checked.
 func TestSimWithAWSCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the aws CLI 21 times")
 	}
 	needAWSCLI(t)
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed.yaml")
 	state := filepath.Join(dir, "state.json")
@@ -304,13 +390,17 @@ func TestSimWithAWSCLI(t *testing.T) {
 
 	advance(t, ep, time.Hour)
 
-	// Round 3: every copy has settled; tag the cross-Region one; an FPGA
-	// call outside the FPGA Regions; STS.
+	// Round 3, in this order: every copy has settled; tag the cross-Region
+	// one; an FPGA call outside the FPGA Regions; STS; then the tag filter,
+	// delete, describe after delete.
 	availJob, sameDescJob, notOwnedDescJob, badStateDescJob := describeJob("us-west-2", cross), describeJob("us-east-1", sameID), describeJob("us-west-2", notOwned), describeJob("us-west-2", badState)
 	tagJob := &awsJob{region: "us-west-2", args: []string{"ec2", "create-tags", "--resources", cross, "--tags", "Key=afisync:plan,Value=fleet"}}
 	outsideJob := &awsJob{region: "us-east-2", args: []string{"ec2", "describe-fpga-images"}}
 	whoJob := &awsJob{region: "us-east-1", args: []string{"sts", "get-caller-identity"}}
-	awsBatch(t, ep, availJob, sameDescJob, notOwnedDescJob, badStateDescJob, tagJob, outsideJob, whoJob)
+	byTagJob := &awsJob{region: "us-west-2", args: []string{"ec2", "describe-fpga-images", "--owners", "self", "--filters", "Name=tag:afisync:plan,Values=fleet"}}
+	delJob := &awsJob{region: "us-west-2", args: []string{"ec2", "delete-fpga-image", "--fpga-image-id", cross}}
+	goneJob := describeJob("us-west-2", cross)
+	awsBatch(t, ep, availJob, sameDescJob, notOwnedDescJob, badStateDescJob, tagJob, outsideJob, whoJob, byTagJob, delJob, goneJob)
 	avail := availJob.one(t)
 	if avail["State"].(map[string]any)["Code"] != "available" || avail["FpgaImageGlobalId"] != "agfi-088bffb3ab91ca2d1" {
 		t.Errorf("cross-region copy after copy time: %v", avail)
@@ -347,19 +437,16 @@ func TestSimWithAWSCLI(t *testing.T) {
 		t.Errorf("sts get-caller-identity: %v", who)
 	}
 
-	// Rounds 4-6: the tag filter, delete, describe after delete.
-	byTag := awsOK(t, ep, "us-west-2", "ec2", "describe-fpga-images", "--owners", "self", "--filters", "Name=tag:afisync:plan,Values=fleet")
+	byTag := byTagJob.decoded(t)
 	if imgs := byTag["FpgaImages"].([]any); len(imgs) != 1 || imgs[0].(map[string]any)["FpgaImageId"] != cross {
 		t.Errorf("tag filter: %v", byTag)
 	} else if tags := imgs[0].(map[string]any)["Tags"].([]any); len(tags) != 1 {
 		t.Errorf("tags: %v", tags)
 	}
-	del := awsOK(t, ep, "us-west-2", "ec2", "delete-fpga-image", "--fpga-image-id", cross)
-	if del["Return"] != true {
+	if del := delJob.decoded(t); del["Return"] != true {
 		t.Errorf("delete-fpga-image: %v", del)
 	}
-	code, _, errOut := awsCLI(t, ep, "us-west-2", "ec2", "describe-fpga-images", "--fpga-image-ids", cross)
-	if code == 0 || !strings.Contains(errOut, "InvalidFpgaImageID.NotFound") || !strings.Contains(errOut, "Image ID '"+cross+"' not found.") {
+	if code, errOut := goneJob.code, goneJob.errOut; code == 0 || !strings.Contains(errOut, "InvalidFpgaImageID.NotFound") || !strings.Contains(errOut, "Image ID '"+cross+"' not found.") {
 		t.Errorf("describe after delete: exit %d, %s", code, errOut)
 	}
 
@@ -377,7 +464,7 @@ func TestSimWithAWSCLI(t *testing.T) {
 		t.Errorf("stats: %+v", st)
 	}
 
-	// Round 7: the state survives a restart.
+	// Round 4: the state survives a restart.
 	if code := stop(); code != 0 {
 		t.Fatalf("sim exited %d", code)
 	}
@@ -400,6 +487,7 @@ func TestSimBackgroundExample(t *testing.T) {
 		t.Skip("runs bash, the aws CLI and afisync sim as processes")
 	}
 	needAWSCLI(t)
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("optional: bash not found in PATH, so afisync sim --help's background example is not run (README: Testing)")

@@ -400,6 +400,7 @@ func TestLiveViewInPTY(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: takes a few seconds of real time")
 	}
+	t.Parallel() // its time is the simulated copies' 3 s: spent alongside other process tests
 	plan := writePlan(t, "version: 1\nname: pty\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2, eu-west-1]\nafis:\n  - id: afi-0123456789abcdef0\n")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperAfisync$", "--", "sync", "--simulate", "--wait", "--plan", plan)
 	for _, kv := range os.Environ() {

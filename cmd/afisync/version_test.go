@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/buildinfo"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -120,16 +121,19 @@ func TestVersionFlag(t *testing.T) {
 	}
 }
 
-// TestVersionOfBuiltBinary builds afisync twice, with and without
-// -ldflags "-X main.version=…", and checks that --version tells what the
-// toolchain recorded in the binary (`go version -m`): the -ldflags version,
-// else the module version; and the VCS revision whenever one was recorded
-// (a git clone records it; a git worktree or GOFLAGS=-buildvcs=false does
-// not, and then the module version is "(devel)").
+// TestVersionOfBuiltBinary builds afisync with and without
+// -ldflags "-X main.version=…" (the plain build is builtAfisync's, shared
+// with other tests of the package), and checks that --version tells what
+// the toolchain recorded in the binary (debug/buildinfo, what
+// `go version -m` prints): the -ldflags version, else the module version;
+// and the VCS revision whenever one was recorded (a git clone records it; a
+// git worktree or GOFLAGS=-buildvcs=false does not, and then the module
+// version is "(devel)").
 func TestVersionOfBuiltBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the afisync binary twice")
 	}
+	t.Parallel() // a process test: runs alongside the others, after the in-process tests
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name, ldflags, want string
@@ -138,15 +142,16 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 		{"with ldflags", "-X main.version=v9.8.7-test", "v9.8.7-test"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			bin := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
-			// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false from the
-			// environment: stamp when git is there, as a plain `go build` does.
-			args := []string{"build", "-buildvcs=auto", "-o", bin}
-			if tt.ldflags != "" {
-				args = append(args, "-ldflags", tt.ldflags)
-			}
-			if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-				t.Fatalf("go build: %v\n%s", err, out)
+			var bin string
+			if tt.ldflags == "" {
+				bin = builtAfisync(t)
+			} else {
+				bin = filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
+				// -buildvcs=auto as in builtAfisync.
+				args := []string{"build", "-buildvcs=auto", "-o", bin, "-ldflags", tt.ldflags, "."}
+				if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+					t.Fatalf("go build: %v\n%s", err, out)
+				}
 			}
 			out, err := exec.Command(bin, "--version").Output()
 			if err != nil {
@@ -154,18 +159,14 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 			}
 			got := strings.TrimSuffix(string(out), "\n")
 
-			info, err := exec.Command("go", "version", "-m", bin).Output()
+			info, err := buildinfo.ReadFile(bin)
 			if err != nil {
-				t.Fatalf("go version -m: %v", err)
+				t.Fatalf("reading the build information of %s: %v", bin, err)
 			}
-			modVersion, rev := "", ""
-			for _, line := range strings.Split(string(info), "\n") {
-				f := strings.Fields(line)
-				switch {
-				case len(f) >= 3 && f[0] == "mod":
-					modVersion = f[2]
-				case len(f) == 2 && f[0] == "build" && strings.HasPrefix(f[1], "vcs.revision="):
-					rev = strings.TrimPrefix(f[1], "vcs.revision=")
+			modVersion, rev := info.Main.Version, ""
+			for _, s := range info.Settings {
+				if s.Key == "vcs.revision" {
+					rev = s.Value
 				}
 			}
 			want := tt.want
