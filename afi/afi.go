@@ -59,6 +59,25 @@ type Config struct {
 	// pass one that hands each request to an in-process ec2sim, so that a
 	// run needs no socket and can run on a fake clock.
 	HTTPClient aws.HTTPClient
+
+	// RoleARN, when set, makes every call with the credentials of an STS
+	// AssumeRole session of this role (cached, and refreshed before they
+	// expire). The credentials that assume it come from SourceProfile, else
+	// from Profile or the standard chain; AssumeRole goes to EndpointURL
+	// too.
+	RoleARN string
+	// SourceProfile is the shared-config profile whose credentials assume
+	// RoleARN; "": Profile, else the standard chain.
+	SourceProfile string
+	ExternalID    string // AssumeRole's ExternalId; "": none
+	// SessionName is AssumeRole's RoleSessionName; "": "afisync".
+	SessionName string
+	// RoleDuration is the role session's duration; 0: the SDK's default
+	// (15 minutes).
+	RoleDuration time.Duration
+	// AccountName names the plan account this configuration is for, in
+	// error messages; "": the command's own credentials.
+	AccountName string
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt. EC2 answers the FPGA calls
@@ -110,7 +129,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	opts := loadOptions(c, maxAttempts)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, configError(c.Profile, err)
+		return nil, configError(baseProfile(c), err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -125,6 +144,9 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		// in-process client has no TLS to use it for.
 		cfg.HTTPClient = c.HTTPClient
 	}
+	if c.RoleARN != "" {
+		cfg.Credentials = assumeRole(cfg, c)
+	}
 	limits := c.Limits
 	if limits == nil {
 		limits = DefaultLimits
@@ -136,7 +158,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	cl := &Client{
 		backoff:        c.Backoff,
 		attemptTimeout: attemptTimeout,
-		profile:        c.Profile,
+		profile:        baseProfile(c),
 		cfg:            cfg,
 		limits:         limits,
 		scale:          scale,
@@ -156,8 +178,8 @@ func New(ctx context.Context, c Config) (*Client, error) {
 // with afisync's attempt budget.
 func loadOptions(c Config, maxAttempts int) []func(*config.LoadOptions) error {
 	var opts []func(*config.LoadOptions) error
-	if c.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	if p := baseProfile(c); p != "" {
+		opts = append(opts, config.WithSharedConfigProfile(p))
 	}
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))

@@ -23,6 +23,7 @@ func (p *Plan) Targets() []Target {
 				Name:             e.Name,
 				Description:      e.Description,
 				Entry:            i,
+				Account:          e.Account,
 			}
 			if e.Build != nil {
 				b := *e.Build
