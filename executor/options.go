@@ -85,6 +85,10 @@ type Options struct {
 	// It is called from the run's goroutines, one call at a time, and must
 	// return quickly.
 	Progress func(Progress)
+
+	// spent is the part of Timeout already used before Run started: the
+	// identities of a run over several accounts (RunAccounts).
+	spent time.Duration
 }
 
 // Expectation is what a saved plan expects a run to decide.
