@@ -180,12 +180,27 @@ func Registry(run Run, last time.Time) (*prometheus.Registry, error) {
 		gauge(LastSuccess, "When the last successful run finished, in seconds since the epoch.").Set(seconds(last))
 	}
 
-	targets := vec("afisync_targets", "Targets (source AFI x destination region) of the last run by status.", "status")
+	// A plan with accounts: counts its targets per account as well
+	// (account: the 12-digit ID, account_name: its name in the plan); the
+	// API call series are summed over the accounts.
+	perAccount := run.Report != nil && len(run.Report.Accounts) > 0
+	var targets *prometheus.GaugeVec
+	if perAccount {
+		targets = vec("afisync_targets", "Targets (source AFI x destination region) of the last run by account and status.", "account", "account_name", "status")
+	} else {
+		targets = vec("afisync_targets", "Targets (source AFI x destination region) of the last run by status.", "status")
+	}
 	started := vec("afisync_copies_started", "Copies the last run started (successful CopyFpgaImage calls) by destination region.", "region")
 	if run.Report != nil {
 		gauge("afisync_run_interrupted", "1 if the last run was interrupted.").Set(boolean(run.Report.Interrupted))
 		for _, s := range report.Statuses {
-			targets.WithLabelValues(string(s)).Set(float64(run.Report.Summary[s]))
+			if !perAccount {
+				targets.WithLabelValues(string(s)).Set(float64(run.Report.Summary[s]))
+				continue
+			}
+			for _, a := range run.Report.Accounts {
+				targets.WithLabelValues(a.ID, a.Name, string(s)).Set(float64(a.Summary[s]))
+			}
 		}
 		for _, t := range run.Report.Targets {
 			started.WithLabelValues(t.Region) // every destination, 0 unless a copy started

@@ -293,6 +293,9 @@ func (r *Report) ExitCode(detailed bool) int {
 // SummaryLine is the one-line summary, e.g. "3 copied, 12 in sync, 1 failed".
 func (r *Report) SummaryLine() string { return summaryLine(r.Summary) }
 
+// SummaryLine is the summary line of the account's targets.
+func (a Account) SummaryLine() string { return summaryLine(a.Summary) }
+
 // summaryLine words a count of targets by status.
 func summaryLine(summary map[Status]int) string {
 	var parts []string
