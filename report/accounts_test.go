@@ -26,7 +26,7 @@ func accountsSample() *Report {
 			{SourceAFI: "afi-0fedcba9876543210", SourceRegion: "us-east-1", AGFI: "agfi-0fedcba9876543210", Region: "us-west-2", CopyAFI: "afi-0aaaabbbbccccdddd",
 				Status: StatusInSync, Attempts: 1, Account: "333333333333", AccountName: "dev"},
 			{SourceAFI: "afi-0badbadbadbadbad0", SourceRegion: "us-east-1", Region: "us-west-2", Status: StatusSkipped,
-				Message: "account ci: AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444444444444:role/afisync",
+				Message:     "account ci: AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444444444444:role/afisync",
 				AccountName: "ci"},
 		},
 		Accounts: []Account{
