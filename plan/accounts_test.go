@@ -88,3 +88,33 @@ func TestSessionNameFor(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountsPlan reads a plan with accounts and splits it by account.
+func TestAccountsPlan(t *testing.T) {
+	p, err := Load("../testdata/plans/valid/accounts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range p.Accounts {
+		names = append(names, a.Name+"="+a.ID)
+	}
+	if d := cmp.Diff([]string{"ci=", "dev=111111111111", "prod=222222222222", "qa="}, names); d != "" {
+		t.Errorf("accounts (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"ci", "dev", "prod"}, p.AccountNames()); d != "" {
+		t.Errorf("AccountNames (-want +got):\n%s", d)
+	}
+	ids := map[string]string{"ci": "333333333333", "dev": "111111111111", "prod": "222222222222"} // qa unknown
+	prod := p.ForAccount("prod", ids).Targets()
+	if len(prod) != 2 || prod[0].Account != "prod" {
+		t.Fatalf("prod's targets: %+v", prod)
+	}
+	if d := cmp.Diff([]string{"111111111111", "999988887777"}, prod[0].ShareWith); d != "" {
+		t.Errorf("prod's share_with (-want +got):\n%s", d)
+	}
+	ci := p.ForAccount("ci", ids).Targets()
+	if d := cmp.Diff([]string{"222222222222"}, ci[0].ShareWith); d != "" {
+		t.Errorf("ci's share_with, qa's ID unknown (-want +got):\n%s", d)
+	}
+}

@@ -140,10 +140,12 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 		sels:     map[string]int{},
 		builds:   map[string]int{},
 	}
+	ps.doc = d
 	readKeys(ps, topKeys, root, ps.fields(root, "the plan", names(topKeys)), "", d)
 	if ps.stop {
 		return nil
 	}
+	ps.unusedAccounts()
 	return d.Plan
 }
 
