@@ -53,11 +53,18 @@ type Lane struct {
 // account and region): a copy it cannot see fails its target.
 //
 // A plan without accounts: run through one lane named "" is exactly Run.
+// Saved plans (Options.Decided, Options.Expect) are for such plans only.
 func RunAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Options) (*report.Report, error) {
 	if len(p.Accounts) == 0 && len(lanes) == 1 && lanes[0].Name == "" && lanes[0].Err == nil {
 		return Run(ctx, lanes[0].Client, p, o)
 	}
 	o.fill()
+	if o.Decided != nil || o.Expect != nil {
+		rep := &report.Report{Plan: p.Name, StartedAt: o.Clock.Now(), FinishedAt: o.Clock.Now(), DryRun: o.DryRun, Simulated: o.Simulated,
+			Error: "saved plans (Options.Decided, Options.Expect) are for a plan without accounts:"}
+		rep.Finish()
+		return rep, errors.New(rep.Error)
+	}
 	m := &multi{p: p, o: o, started: o.Clock.Now(), latest: map[string]Progress{}}
 	return m.do(ctx, lanes)
 }

@@ -167,27 +167,34 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		save = saveTo(f.out, p, &opts)
 	}
 
-	client, closeClient, err := connect(ctx, c, p, &opts)
+	if len(p.Accounts) > 0 && (f.out != "" || f.from != "") {
+		return un.startFailure(ctx, p.Name, withCode(exitInvalid, errors.New("saved plans (diff --out, sync --from) do not support a plan with accounts: yet; run diff and sync instead")))
+	}
+	terminalPrune := f.prune && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr)
+	if len(p.Accounts) > 0 && terminalPrune {
+		return un.startFailure(ctx, p.Name, withCode(exitInvalid, errors.New("--prune of a plan with accounts: does not ask on a terminal yet: run diff --prune to see what it would delete, then sync --prune --yes")))
+	}
+	lanes, calls, closeClient, err := connectLanes(ctx, c, p, &opts)
 	if err != nil {
 		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
-	if f.prune && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr) {
-		if err := confirmPrune(ctx, c, client, p, &opts); err != nil {
+	if terminalPrune {
+		if err := confirmPrune(ctx, c, lanes[0].Client, p, &opts); err != nil {
 			return err
 		}
 	}
 	if err := un.startProgress(&opts); err != nil {
 		return withCode(exitInvalid, err)
 	}
-	rep, err := executor.Run(ctx, client, p, opts)
+	rep, err := executor.RunAccounts(ctx, lanes, p, opts)
 	un.stopProgress()
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
 	} else if serr := save(); serr != nil {
 		rep.Error = serr.Error()
 	}
-	return un.deliver(ctx, rep, client, nil)
+	return un.deliver(ctx, rep, calls(), nil)
 }
 
 // overrides are the settings given on the command line, checked.
