@@ -161,6 +161,7 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		PrunePublic: f.prunePublic,
 		Refresh:     f.refresh,
 		Logger:      logger,
+		Clock:       c.clock,
 	})
 	save := applySaved(sv, &opts)
 	if f.out != "" {

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/report"
+)
+
+// The accounts of the CLI's multi-account tests.
+const (
+	prodID = "222222222222" // assumed role, from the command's own credentials
+	devID  = "333333333333" // profile dev
+	ciID   = "444444444444" // profile ci
+)
+
+// accountsEnv serves a simulator that knows the access keys of profiles
+// dev and ci (written to an AWS config file of two profiles) and lets the
+// command's own credentials (AKIDTEST) assume prod's role; o adds to its
+// options. It returns the simulator and its URL.
+func accountsEnv(t *testing.T, o ec2sim.Options, extraConfig string) (*ec2sim.Sim, string, *manualRun) {
+	t.Helper()
+	o.Clock = ec2sim.NewManualClock(time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC))
+	o.Accounts = map[string]string{"AKIDDEV": devID, "AKIDCI": ciID}
+	sim := ec2sim.New(o)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	body := "[profile dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = secret\n\n[profile ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = secret\n" + extraConfig
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
+		"AWS_SECRET_ACCESS_KEY":       "secret",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_CONFIG_FILE":             config,
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ENDPOINT_URL_EC2":        "",
+		"AWS_PROFILE":                 "",
+	} {
+		t.Setenv(k, v)
+	}
+	noCI(t)
+	return sim, srv.URL, &manualRun{clock: o.Clock.(*ec2sim.ManualClock)}
+}
+
+// manualRun runs the CLI in this process on a simulator's manual clock:
+// the run's pauses move it on instead of sleeping.
+type manualRun struct{ clock *ec2sim.ManualClock }
+
+func (m *manualRun) Now() time.Time { return m.clock.Now() }
+
+// Instant marks manualRun as an executor.InstantClock.
+func (m *manualRun) Instant() {}
+
+func (m *manualRun) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.clock.Advance(d)
+	return nil
+}
+
+// run runs afisync with args and returns its exit code, stdout and stderr.
+func (m *manualRun) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	c := testCLI(strings.NewReader(""), &out, &errb)
+	c.clock = m
+	code := c.run(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+// accountsPlanFile seeds one source in each of prod, dev and ci and writes
+// a plan of the three accounts (prod's copies shared with dev by name);
+// accounts is the plan's accounts: block.
+func accountsPlanFile(t *testing.T, sim *ec2sim.Sim, accounts string) (path string, srcs map[string]string) {
+	t.Helper()
+	srcs = map[string]string{}
+	for name, id := range map[string]string{"prod": prodID, "dev": devID, "ci": ciID} {
+		im, err := sim.AddImage(ec2sim.Image{Account: id, Region: "us-east-1", Name: name + "-shell"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs[name] = im.ID
+	}
+	path = writePlan(t, fmt.Sprintf(`version: 1
+name: fleet
+accounts:
+%s
+defaults:
+  source_region: us-east-1
+  regions: [us-west-2, eu-west-1]
+afis:
+  - id: %s
+    account: prod
+    share_with: [dev]
+  - id: %s
+    account: dev
+  - id: %s
+    account: ci
+`, accounts, srcs["prod"], srcs["dev"], srcs["ci"]))
+	return path, srcs
+}
+
+const threeAccounts = `  prod:
+    role_arn: arn:aws:iam::222222222222:role/afisync
+    external_id: fleet-7f3a
+  dev:
+    profile: dev
+  ci:
+    profile: ci`
+
+// Done-when of issue 20: three accounts (two profiles, one assumed role)
+// converge in one sync --wait; prod's copies are shared with dev, and dev's
+// own view confirms them; a second run changes nothing.
+func TestSyncAccounts(t *testing.T) {
+	sim, url, m := accountsEnv(t, ec2sim.Options{ExternalIDs: map[string]string{"arn:aws:iam::222222222222:role/afisync": "fleet-7f3a"}}, "")
+	path, _ := accountsPlanFile(t, sim, threeAccounts)
+	code, out, stderr := m.run(t, "sync", "--wait", "--plan", path, "--endpoint-url", url, "-o", "json")
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, not JSON: %v\n%s\n%s", code, err, out, stderr)
+	}
+	if code != 0 || rep.Summary[report.StatusCopied] != 6 || len(rep.Accounts) != 3 {
+		t.Fatalf("exit %d, summary %v, accounts %+v\n%s", code, rep.Summary, rep.Accounts, stderr)
+	}
+	ids := map[string]string{"prod": prodID, "dev": devID, "ci": ciID}
+	for _, tg := range rep.Targets {
+		if tg.Account != ids[tg.AccountName] {
+			t.Errorf("target of %s names account %s", tg.AccountName, tg.Account)
+		}
+		if tg.AccountName == "prod" && !strings.Contains(tg.Message, "dev sees it") {
+			t.Errorf("prod's copy in %s: %q, want dev's confirmation", tg.Region, tg.Message)
+		}
+	}
+	for name, id := range ids {
+		for _, region := range []string{"us-west-2", "eu-west-1"} {
+			ims := sim.Images(id, region)
+			if len(ims) != 1 || ims[0].State != ec2sim.StateAvailable {
+				t.Fatalf("%s in %s: %+v, want one available copy", name, region, ims)
+			}
+			if shared := slices.Contains(ims[0].LoadPermissions, devID); shared != (name == "prod") {
+				t.Errorf("%s's copy in %s is shared with %v", name, region, ims[0].LoadPermissions)
+			}
+		}
+	}
+	code, out, _ = m.run(t, "sync", "--wait", "--plan", path, "--endpoint-url", url)
+	if code != 0 || !strings.Contains(out, "6 in sync") || !strings.Contains(out, "account prod (222222222222): 2 in sync") {
+		t.Errorf("rerun: exit %d\n%s", code, out)
+	}
+}
