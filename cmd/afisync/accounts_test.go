@@ -164,3 +164,55 @@ func TestSyncAccounts(t *testing.T) {
 		t.Errorf("rerun: exit %d\n%s", code, out)
 	}
 }
+
+// Bad credentials of one account: one clear line for it, its targets
+// skipped with the reason, the other accounts carry on; exit 1.
+func TestSyncAccountsBadInput(t *testing.T) {
+	const role = "arn:aws:iam::222222222222:role/afisync"
+	sso := "\n[profile lapsed]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 333333333333\nsso_role_name = afisync\n"
+	tests := []struct {
+		name     string
+		sim      ec2sim.Options
+		accounts string
+		account  string // the account that fails
+		want     string // in its line
+	}{
+		{"missing profile", ec2sim.Options{ExternalIDs: map[string]string{role: "fleet-7f3a"}},
+			strings.Replace(threeAccounts, "profile: dev", "profile: nope", 1), "dev", `profile "nope" is not in`},
+		{"expired SSO", ec2sim.Options{ExternalIDs: map[string]string{role: "fleet-7f3a"}},
+			strings.Replace(threeAccounts, "profile: dev", "profile: lapsed", 1), "dev", "aws sso login --profile lapsed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HOME", t.TempDir()) // no SSO token cache
+			sim, url, m := accountsEnv(t, tt.sim, sso)
+			path, _ := accountsPlanFile(t, sim, tt.accounts)
+			code, out, stderr := m.run(t, "sync", "--wait", "--plan", path, "--endpoint-url", url, "-o", "json")
+			var rep report.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("exit %d, not JSON: %v\n%s\n%s", code, err, out, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			var mine []string
+			for _, l := range lines {
+				if strings.HasPrefix(l, "afisync: account ") {
+					mine = append(mine, l)
+				}
+			}
+			if code != 1 || len(mine) != 1 || !strings.HasPrefix(mine[0], "afisync: account "+tt.account+": ") || !strings.Contains(mine[0], tt.want) {
+				t.Fatalf("exit %d, account lines %q; want exit 1 and one line for %s with %q\n%s", code, mine, tt.account, tt.want, stderr)
+			}
+			for _, tg := range rep.Targets {
+				switch {
+				case tg.AccountName == tt.account && (tg.Status != report.StatusSkipped || !strings.Contains(tg.Message, tt.want)):
+					t.Errorf("%s's target in %s: %s %q, want skipped with the reason", tt.account, tg.Region, tg.Status, tg.Message)
+				case tg.AccountName != tt.account && tg.Status != report.StatusCopied:
+					t.Errorf("%s's target in %s: %s %q, want copied", tg.AccountName, tg.Region, tg.Status, tg.Message)
+				}
+			}
+			if rep.Summary[report.StatusSkipped] != 2 || rep.Summary[report.StatusCopied] != 4 {
+				t.Errorf("summary %v", rep.Summary)
+			}
+		})
+	}
+}
