@@ -32,9 +32,13 @@ type AccountsCase struct {
 	InMemory                bool
 }
 
-// Name is "A accounts × N×R".
+// Name is "A accounts × N×R" ("1 account × N×R").
 func (c AccountsCase) Name() string {
-	return fmt.Sprintf("%d accounts × %d×%d", c.Accounts, c.AFIs, c.Regions)
+	word := "accounts"
+	if c.Accounts == 1 {
+		word = "account"
+	}
+	return fmt.Sprintf("%d %s × %d×%d", c.Accounts, word, c.AFIs, c.Regions)
 }
 
 // AccountsResult is the outcome of an AccountsCase.
