@@ -76,8 +76,11 @@ type Config struct {
 	// (15 minutes).
 	RoleDuration time.Duration
 	// AccountName names the plan account this configuration is for, in
-	// error messages; "": the command's own credentials.
+	// error messages (*AccountError); "": the command's own credentials.
 	AccountName string
+	// PlanName is the plan's name, for the default role session name
+	// "afisync-<plan name>" (AccountConfig).
+	PlanName string
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt. EC2 answers the FPGA calls
@@ -103,6 +106,8 @@ type Client struct {
 	limits         map[string]Limit
 	scale          float64
 	sts            *sts.Client
+	config         Config // what the client was made from (for messages)
+	roleARN        string // the role every call assumes; "": none
 	mu             sync.Mutex
 	ec2            map[string]*ec2.Client
 	limiter        map[string]*rate.Limiter // region + "/" + action
@@ -129,13 +134,13 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	opts := loadOptions(c, maxAttempts)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, configError(baseProfile(c), err)
+		return nil, inAccount(c, configError(baseProfile(c), err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	} else if c.Region == "" {
 		if err := checkRegion(cfg.Region, "the region from AWS_REGION or the profile"); err != nil {
-			return nil, err
+			return nil, inAccount(c, err)
 		}
 	}
 	if c.HTTPClient != nil {
@@ -143,9 +148,6 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		// (AWS_CA_BUNDLE) needs the SDK's own client to load into, and an
 		// in-process client has no TLS to use it for.
 		cfg.HTTPClient = c.HTTPClient
-	}
-	if c.RoleARN != "" {
-		cfg.Credentials = assumeRole(cfg, c)
 	}
 	limits := c.Limits
 	if limits == nil {
@@ -159,6 +161,8 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		backoff:        c.Backoff,
 		attemptTimeout: attemptTimeout,
 		profile:        baseProfile(c),
+		config:         c,
+		roleARN:        c.RoleARN,
 		cfg:            cfg,
 		limits:         limits,
 		scale:          scale,
@@ -166,6 +170,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		lastCut:        map[string]time.Time{},
 		limiter:        map[string]*rate.Limiter{},
 		stats:          newStats(),
+	}
+	if c.RoleARN != "" {
+		// The credentials that assume the role are the loaded ones; every
+		// call, GetCallerIdentity included, uses the role's.
+		cfg.Credentials = cl.assumeRole(cfg, c)
+		cl.cfg = cfg
 	}
 	cl.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.APIOptions = append(o.APIOptions, cl.middleware(cfg.Region)...)
@@ -230,17 +240,17 @@ func (c *Client) ec2For(region string) *ec2.Client {
 // reported as such (a *SetupError) rather than as a failed call.
 func (c *Client) Account(ctx context.Context) (string, error) {
 	if c.cfg.Credentials == nil {
-		return "", credentialsError(c.profile, errors.New("no credential provider"))
+		return "", inAccount(c.config, credentialsError(c.profile, errors.New("no credential provider")))
 	}
 	if _, err := c.cfg.Credentials.Retrieve(ctx); err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("resolve AWS credentials: %w", err)
 		}
-		return "", credentialsError(c.profile, err)
+		return "", c.credentialFailure(err)
 	}
 	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", Explain(err))
+		return "", inAccount(c.config, fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", Explain(err)))
 	}
 	return aws.ToString(out.Account), nil
 }

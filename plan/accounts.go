@@ -29,12 +29,16 @@ type Account struct {
 }
 
 // SessionNameFor is the role session name afisync uses for account a of
-// plan planName: a's SessionName, else "afisync-" and the plan's name, cut
+// plan planName: a's SessionName, else "afisync-" and the plan's name
+// ("afisync" without a plan name), cut
 // to STS's 64 characters and to the characters STS allows (letters,
 // digits and =,.@-_; others become "-").
 func SessionNameFor(a Account, planName string) string {
-	if a.SessionName != "" {
+	switch {
+	case a.SessionName != "":
 		return a.SessionName
+	case planName == "":
+		return "afisync"
 	}
 	b := []byte("afisync-" + planName)
 	for i, c := range b {

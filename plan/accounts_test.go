@@ -79,6 +79,7 @@ func TestSessionNameFor(t *testing.T) {
 	}{
 		{Account{SessionName: "ci"}, "fleet", "ci"},
 		{Account{}, "fleet", "afisync-fleet"},
+		{Account{}, "", "afisync"},
 		{Account{}, "my plan/v2", "afisync-my-plan-v2"},
 		{Account{}, long, ("afisync-" + long)[:MaxSessionNameLen]},
 	}
