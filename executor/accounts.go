@@ -103,7 +103,7 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 		ln := &lane{Lane: l}
 		lanes[i] = ln
 		if l.Err != nil {
-			ln.err = afi.Explain(l.Err).Error()
+			ln.err = laneError(l.Err)
 			continue
 		}
 		wg.Add(1)
@@ -144,15 +144,25 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 // identify learns the lane's account ID and checks it against the plan's.
 func (ln *lane) identify(ctx context.Context) {
 	id, err := ln.Client.Account(ctx)
-	switch {
-	case err != nil:
-		ln.err = afi.Explain(err).Error()
-	case ln.Account.ID != "" && id != ln.Account.ID:
-		ln.err = fmt.Sprintf("the credentials are for account %s, the plan says %s; fix its profile or role_arn, or its id", id, ln.Account.ID)
-		ln.id = id
-	default:
-		ln.id = id
+	if err == nil {
+		err = afi.CheckAccountID(ln.Account, id)
 	}
+	if err != nil {
+		ln.err = laneError(err)
+		return
+	}
+	ln.id = id
+}
+
+// laneError words why a lane cannot run, on one line, without the
+// account's name (the report adds it).
+func laneError(err error) string {
+	var ae *afi.AccountError
+	if errors.As(err, &ae) {
+		err = ae.Err
+	}
+	msg := afi.Explain(err).Error()
+	return strings.TrimPrefix(msg, afi.ErrInvalidConfig.Error()+": ")
 }
 
 // runLane runs the lane's share of the plan through its client, within

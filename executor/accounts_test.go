@@ -200,7 +200,7 @@ func TestRunAccountsWrongID(t *testing.T) {
 	p := accountsPlan(t, srcs, accounts)
 	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
 	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{})
-	want := "account prod: the credentials are for account 222222222222, the plan says 999999999999; fix its profile or role_arn, or its id"
+	want := `account prod: the credentials of profile "prod" are for account 222222222222, but the plan says 999999999999 (its id:): fix the profile or the plan`
 	if rep.Error != want || rep.Summary[report.StatusSkipped] != 2 || rep.Summary[report.StatusCopying] != 2 {
 		t.Errorf("error %q, summary %v; want %q\n%s", rep.Error, rep.Summary, want, text(rep))
 	}

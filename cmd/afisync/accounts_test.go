@@ -181,6 +181,10 @@ func TestSyncAccountsBadInput(t *testing.T) {
 			strings.Replace(threeAccounts, "profile: dev", "profile: nope", 1), "dev", `profile "nope" is not in`},
 		{"expired SSO", ec2sim.Options{ExternalIDs: map[string]string{role: "fleet-7f3a"}},
 			strings.Replace(threeAccounts, "profile: dev", "profile: lapsed", 1), "dev", "aws sso login --profile lapsed"},
+		{"role denied", ec2sim.Options{DenyAssumeRole: []string{prodID}},
+			threeAccounts, "prod", "AccessDenied"},
+		{"wrong external ID", ec2sim.Options{ExternalIDs: map[string]string{role: "another-id"}},
+			threeAccounts, "prod", "AccessDenied"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
