@@ -71,7 +71,7 @@ func connectLanes(ctx context.Context, c *cli, p *plan.Plan, opts *executor.Opti
 			return nil, nil, close, fmt.Errorf("%w: --region: %v", afi.ErrInvalidConfig, err)
 		}
 	}
-	base := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL}
+	base := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL, PlanName: p.Name}
 	accountConfig := afi.AccountConfig
 	if c.simulate {
 		env, err := simenv.Start(p)
@@ -81,6 +81,7 @@ func connectLanes(ctx context.Context, c *cli, p *plan.Plan, opts *executor.Opti
 		close = func() { env.Close() }
 		fmt.Fprintf(c.stderr, "*** SIMULATED: talking to an in-process EC2 simulator at %s, not to AWS, as %d accounts. Nothing real is copied. ***\n", env.Endpoint, len(p.Accounts))
 		base = env.Config()
+		base.PlanName = p.Name
 		accountConfig = env.AccountConfig
 		opts.Simulated = true
 		opts.PollInterval = simenv.PollInterval
@@ -90,11 +91,7 @@ func connectLanes(ctx context.Context, c *cli, p *plan.Plan, opts *executor.Opti
 		lanes = append(lanes, executor.Lane{Name: name, Account: a, Client: client, Err: err})
 	}
 	for _, a := range p.Accounts {
-		cfg := accountConfig(base, a)
-		if cfg.RoleARN != "" && cfg.SessionName == "" {
-			cfg.SessionName = plan.SessionNameFor(a, p.Name)
-		}
-		add(a.Name, a, cfg)
+		add(a.Name, a, accountConfig(base, a))
 	}
 	if slices.Contains(p.AccountNames(), "") {
 		add("", plan.Account{}, base)
