@@ -224,3 +224,33 @@ func TestRunAccountsOneLaneIsRun(t *testing.T) {
 		}
 	}
 }
+
+// Preflight of a plan with accounts checks each account with its own
+// credentials; an account whose credentials fail has one denied check (and,
+// its ID unknown, nothing is shared with it, so no sharing call is checked).
+func TestPreflightAccounts(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")},
+		{Name: "dev", Account: accounts[0], Err: errors.New("the AWS SSO session has expired or was never started: run `aws sso login --profile dev` and try again")}}
+	pf, err := executor.PreflightAccounts(context.Background(), lanes, p, executor.Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range pf.Checks {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", c.AccountName, c.Account, c.Region, c.Action, c.Result))
+	}
+	want := []string{
+		"dev   credentials denied",
+		"prod 222222222222 eu-west-1 CopyFpgaImage allowed",
+		"prod 222222222222 eu-west-1 CreateTags allowed",
+		"prod 222222222222 us-west-2 CopyFpgaImage allowed",
+		"prod 222222222222 us-west-2 CreateTags allowed",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || pf.ExitCode() != 1 || !strings.Contains(pf.Checks[0].Message, "aws sso login --profile dev") {
+		t.Errorf("checks:\n%s\nwant:\n%s\n(exit %d, %q)", strings.Join(got, "\n"), strings.Join(want, "\n"), pf.ExitCode(), pf.Checks[0].Message)
+	}
+}

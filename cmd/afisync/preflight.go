@@ -22,7 +22,9 @@ of the plan may need is allowed, in every destination region:
 CopyFpgaImage and CreateTags always; ModifyFpgaImageAttribute when the plan
 shares copies or sets names or descriptions; DeleteTags with exclusive_tags;
 DeleteFpgaImage and ResetFpgaImageAttribute with --prune. Nothing changes in
-AWS.
+AWS. A plan with accounts: is checked in each account with its own
+credentials; an account whose credentials fail has one denied
+"credentials" check that says why.
 
 Exit codes: 0 every call would be allowed (or could not be judged: see
 "unknown"); 1 at least one call would be denied (UnauthorizedOperation) or
@@ -43,12 +45,12 @@ an AWS error; 3 invalid plan or command line.`,
 				return quiet(err)
 			}
 			opts := executor.Resolve(p, executor.Overrides{}, executor.Options{Prune: prune, Logger: logger})
-			client, closeClient, err := connect(ctx, c, p, &opts)
+			lanes, _, closeClient, err := connectLanes(ctx, c, p, &opts)
 			if err != nil {
 				return withCode(connectExitCode(err), err)
 			}
 			defer closeClient()
-			pf, err := executor.Preflight(ctx, client, p, opts)
+			pf, err := executor.PreflightAccounts(ctx, lanes, p, opts)
 			if err != nil {
 				return withCode(exitFailed, afi.Explain(err))
 			}
