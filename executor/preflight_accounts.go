@@ -54,8 +54,10 @@ func PreflightAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Option
 	for _, ln := range ls {
 		sub := p.ForAccount(ln.Name, ids)
 		if ln.err != "" {
+			mu.Lock()
 			pf.Checks = append(pf.Checks, report.Check{Action: CheckCredentials, Result: report.CheckDenied, Message: ln.err,
 				Account: ids[ln.Name], AccountName: ln.Name})
+			mu.Unlock()
 			continue
 		}
 		if len(sub.AFIs) == 0 && !o.Prune {
