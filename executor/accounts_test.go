@@ -254,3 +254,40 @@ func TestPreflightAccounts(t *testing.T) {
 		t.Errorf("checks:\n%s\nwant:\n%s\n(exit %d, %q)", strings.Join(got, "\n"), strings.Join(want, "\n"), pf.ExitCode(), pf.Checks[0].Message)
 	}
 }
+
+// --prune works in each account of the plan, on that account's copies of
+// this plan, and never touches an account the plan does not name.
+func TestRunAccountsPrune(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 1), "ci": w.seedIn("444444444444", "us-east-1", 1)}
+	all := []plan.Account{{Name: "ci", Profile: "ci"}, {Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	lanes := func(names ...string) []executor.Lane {
+		keys := map[string]string{"prod": "AKIDPROD", "dev": "AKIDDEV", "ci": "AKIDCI"}
+		var out []executor.Lane
+		for _, a := range all {
+			if slices.Contains(names, a.Name) {
+				out = append(out, executor.Lane{Name: a.Name, Account: a, Client: w.clientAs(keys[a.Name])})
+			}
+		}
+		return out
+	}
+	if rep := w.runAccounts(context.Background(), lanes("ci", "dev", "prod"), accountsPlan(t, srcs, all), executor.Options{Wait: true}); rep.Summary[report.StatusCopied] != 8 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	// ci leaves the plan, and so does one of prod's sources.
+	kept := map[string][]string{"prod": srcs["prod"][:1], "dev": srcs["dev"]}
+	rep := w.runAccounts(context.Background(), lanes("dev", "prod"), accountsPlan(t, kept, all[1:]), executor.Options{Wait: true, Prune: true})
+	if got := rep.Summary; got[report.StatusPruned] != 2 || got[report.StatusInSync] != 4 || rep.ExitCode(false) != 0 {
+		t.Fatalf("prune: %v\n%s", got, text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Status == report.StatusPruned && (tg.AccountName != "prod" || tg.SourceAFI != srcs["prod"][1]) {
+			t.Errorf("pruned %+v", tg)
+		}
+	}
+	for _, region := range []string{"us-west-2", "eu-west-1"} {
+		if n := len(w.sim.Images("444444444444", region)); n != 1 {
+			t.Errorf("ci, which the plan no longer names, has %d copies in %s, want its 1", n, region)
+		}
+	}
+}
