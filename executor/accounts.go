@@ -11,6 +11,7 @@ import (
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -53,7 +54,11 @@ type Lane struct {
 // account and region): a copy it cannot see fails its target.
 //
 // A plan without accounts: run through one lane named "" is exactly Run.
-// Saved plans (Options.Decided, Options.Expect) are for such plans only.
+// A saved plan over accounts uses Options.DecidedAccount and
+// ExpectAccounts (Decided and Expect are for plans without accounts:):
+// applying one, no account starts a change until every account's fresh
+// diff has matched its saved decisions, and an account that cannot be
+// checked (its credentials fail) stops them all.
 func RunAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Options) (*report.Report, error) {
 	if len(p.Accounts) == 0 && len(lanes) == 1 && lanes[0].Name == "" && lanes[0].Err == nil {
 		return Run(ctx, lanes[0].Client, p, o)
@@ -61,7 +66,7 @@ func RunAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Options) (*r
 	o.fill()
 	if o.Decided != nil || o.Expect != nil {
 		rep := &report.Report{Plan: p.Name, StartedAt: o.Clock.Now(), FinishedAt: o.Clock.Now(), DryRun: o.DryRun, Simulated: o.Simulated,
-			Error: "saved plans (Options.Decided, Options.Expect) are for a plan without accounts:"}
+			Error: "Options.Decided and Options.Expect are for a plan without accounts: (use DecidedAccount and ExpectAccounts)"}
 		rep.Finish()
 		return rep, errors.New(rep.Error)
 	}
@@ -124,15 +129,35 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 			ids[ln.Name] = ln.Account.ID
 		}
 	}
+	var running []*lane
 	for _, ln := range lanes {
 		ln.sub = m.p.ForAccount(ln.Name, ids)
 		if ln.err == "" && ctx.Err() == nil && (len(ln.sub.AFIs) > 0 || m.o.Prune) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				m.runLane(parent, ln)
-			}()
+			running = append(running, ln)
 		}
+	}
+	var g *gate
+	if m.o.ExpectAccounts != nil {
+		for _, ln := range lanes {
+			if ln.err != "" {
+				// A saved plan is applied whole or not at all.
+				running = nil
+				for _, other := range lanes {
+					if other.err == "" {
+						other.err = fmt.Sprintf("not started: the saved plan cannot be checked in account %s; nothing was changed", accountLabel(ln.Name, ids[ln.Name]))
+					}
+				}
+				break
+			}
+		}
+		g = newGate(len(running))
+	}
+	for _, ln := range running {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.runLane(parent, ln, g)
+		}()
 	}
 	wg.Wait()
 	if ctx.Err() == nil {
@@ -167,9 +192,24 @@ func laneError(err error) string {
 
 // runLane runs the lane's share of the plan through its client, within
 // what is left of the run's time.
-func (m *multi) runLane(ctx context.Context, ln *lane) {
+func (m *multi) runLane(ctx context.Context, ln *lane, g *gate) {
 	o := m.o
 	o.spent = o.Clock.Now().Sub(m.started)
+	if m.o.DecidedAccount != nil {
+		o.Decided = func(account string, ds []reconcile.Decision) {
+			m.progressMu.Lock()
+			defer m.progressMu.Unlock()
+			m.o.DecidedAccount(ln.Name, account, ds)
+		}
+	}
+	if g != nil {
+		o.Expect = m.o.ExpectAccounts[ln.Name]
+		if o.Expect == nil {
+			o.Expect = &Expectation{Account: "(none: the saved plan has no decisions for account " + ln.Name + ")"}
+		}
+		o.gate = func(stale error) error { return g.pass(ln.Name, stale) }
+		defer g.leave(ln.Name)
+	}
 	o.Logger = o.Logger.With("account", accountLabel(ln.Name, ln.id))
 	if m.o.Progress != nil {
 		o.Progress = func(p Progress) { m.progress(ln.Name, p) }
@@ -338,3 +378,59 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// gate holds the accounts of a saved plan being applied until each has
+// checked its decisions (or ended without getting there), so that no
+// account changes anything unless all of them still hold.
+type gate struct {
+	mu      sync.Mutex
+	waiting int             // accounts yet to arrive
+	arrived map[string]bool // by account name
+	stale   []string        // accounts whose decisions no longer hold
+	open    chan struct{}   // closed once every account has arrived
+}
+
+func newGate(n int) *gate {
+	g := &gate{waiting: n, arrived: map[string]bool{}, open: make(chan struct{})}
+	if n == 0 {
+		close(g.open)
+	}
+	return g
+}
+
+// arrive records account name's arrival (ok: its decisions hold).
+func (g *gate) arrive(name string, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.arrived[name] {
+		return
+	}
+	g.arrived[name] = true
+	if !ok {
+		g.stale = append(g.stale, name)
+	}
+	if g.waiting--; g.waiting == 0 {
+		close(g.open)
+	}
+}
+
+// pass is where account name's run waits, its own staleness known, for
+// the others; it returns the error that run must stop with, if any.
+func (g *gate) pass(name string, stale error) error {
+	g.arrive(name, stale == nil)
+	<-g.open
+	if stale != nil {
+		return stale
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.stale) > 0 {
+		sort.Strings(g.stale)
+		return fmt.Errorf("the saved plan is stale in account %s; nothing was changed", strings.Join(g.stale, ", "))
+	}
+	return nil
+}
+
+// leave records that account name's run ended; one that ended before
+// checking its decisions (its inventory failed) counts as stale.
+func (g *gate) leave(name string) { g.arrive(name, false) }

@@ -268,8 +268,17 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 			r.o.Decided(account, ds)
 		}
 		if r.o.Expect != nil {
+			var stale error
 			if diffs := reconcile.Stale(r.o.Expect.Decisions, ds); len(diffs) > 0 || r.o.Expect.Account != account {
-				return &StaleError{Account: r.o.Expect.Account, Now: account, Diffs: diffs}
+				stale = &StaleError{Account: r.o.Expect.Account, Now: account, Diffs: diffs}
+			}
+			if r.o.gate != nil {
+				// A saved plan over several accounts: every account's
+				// decisions must hold before any account changes anything.
+				stale = r.o.gate(stale)
+			}
+			if stale != nil {
+				return stale
 			}
 		}
 	}

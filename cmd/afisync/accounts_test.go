@@ -220,3 +220,51 @@ func TestSyncAccountsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// diff --out of a plan with accounts saves each account's decisions;
+// sync --from applies them, or, when one account's world changed, refuses
+// in every account with nothing changed.
+func TestSavedPlanAccounts(t *testing.T) {
+	sim, url, m := accountsEnv(t, ec2sim.Options{ExternalIDs: map[string]string{"arn:aws:iam::222222222222:role/afisync": "fleet-7f3a"}}, "")
+	path, srcs := accountsPlanFile(t, sim, threeAccounts)
+	out := filepath.Join(t.TempDir(), "fleet.plan.json")
+	if code, _, stderr := m.run(t, "diff", "--plan", path, "--endpoint-url", url, "--out", out); code != 0 {
+		t.Fatalf("diff --out: exit %d\n%s", code, stderr)
+	}
+	code, shown, _ := m.run(t, "show", out)
+	if code != 0 || !strings.Contains(shown, "account prod (222222222222): 2 would copy") || !strings.Contains(shown, "6 would copy") {
+		t.Errorf("show: exit %d\n%s", code, shown)
+	}
+
+	// Someone copies dev's source to us-west-2 by hand: dev's decision
+	// for it no longer holds, so no account may change anything.
+	if _, err := sim.AddImage(ec2sim.Image{Account: devID, Region: "us-west-2", Name: "by-hand", AGFI: agfiOfSource(t, sim, srcs["dev"])}); err != nil {
+		t.Fatal(err)
+	}
+	code, stale, stderr := m.run(t, "sync", "--from", out, "--endpoint-url", url)
+	if code != 1 || !strings.Contains(stderr, "account dev: the saved plan is stale") || !strings.Contains(stderr, "account prod: the saved plan is stale in account dev; nothing was changed") {
+		t.Errorf("stale sync --from: exit %d\n%s\n%s", code, stale, stderr)
+	}
+	if n := sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+		t.Fatalf("a stale saved plan made %d copies", n)
+	}
+
+	// A fresh diff --out applies in every account.
+	if code, _, stderr := m.run(t, "diff", "--plan", path, "--endpoint-url", url, "--out", out); code != 0 {
+		t.Fatalf("diff --out: exit %d\n%s", code, stderr)
+	}
+	code, applied, stderr := m.run(t, "sync", "--from", out, "--endpoint-url", url, "--wait")
+	if code != 0 || !strings.Contains(applied, "5 copied, 1 adopted") {
+		t.Errorf("sync --from: exit %d\n%s\n%s", code, applied, stderr)
+	}
+}
+
+// agfiOfSource is the global ID of the simulator's AFI id.
+func agfiOfSource(t *testing.T, sim *ec2sim.Sim, id string) string {
+	t.Helper()
+	im, ok := sim.Image(id)
+	if !ok {
+		t.Fatalf("no AFI %s", id)
+	}
+	return im.AGFI
+}

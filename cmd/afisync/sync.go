@@ -168,9 +168,6 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		save = saveTo(f.out, p, &opts)
 	}
 
-	if len(p.Accounts) > 0 && (f.out != "" || f.from != "") {
-		return un.startFailure(ctx, p.Name, withCode(exitInvalid, errors.New("saved plans (diff --out, sync --from) do not support a plan with accounts: yet; run diff and sync instead")))
-	}
 	terminalPrune := f.prune && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr)
 	if len(p.Accounts) > 0 && terminalPrune {
 		return un.startFailure(ctx, p.Name, withCode(exitInvalid, errors.New("--prune of a plan with accounts: does not ask on a terminal yet: run diff --prune to see what it would delete, then sync --prune --yes")))
