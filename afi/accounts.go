@@ -11,12 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/afisync/afisync/internal/awsid"
 	"github.com/afisync/afisync/plan"
 )
 
 // AccountConfig is the configuration of one plan account, built from the
-// command's base configuration: the endpoint, region, HTTP client, retry
-// and pacing settings are the base's; the credentials are the account's
+// command's base configuration: the endpoint, region (for a role in another
+// partition: that partition's STS region), HTTP client, retry and pacing
+// settings are the base's; the credentials are the account's
 // (its profile, or its role assumed with its source profile's credentials,
 // else with the base's profile, credentials or chain). A profile account
 // drops base.Credentials (a --simulate caller sets the account's own
@@ -31,6 +33,10 @@ func AccountConfig(base Config, a plan.Account) Config {
 		c.Profile = a.Profile
 		c.Credentials = nil
 	case a.RoleARN != "":
+		if r, why := awsid.ParseRoleARN(a.RoleARN); why == "" && c.Region != "" && awsid.PartitionOf(c.Region) != r.Partition {
+			// STS answers for its own partition only.
+			c.Region = partitionRegion[r.Partition]
+		}
 		c.RoleARN = a.RoleARN
 		c.SourceProfile = a.SourceProfile
 		c.ExternalID = a.ExternalID
@@ -39,6 +45,10 @@ func AccountConfig(base Config, a plan.Account) Config {
 	}
 	return c
 }
+
+// partitionRegion is the region afisync sends a partition's STS calls to
+// when the command's region is in another partition.
+var partitionRegion = map[string]string{"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 
 // assumeRole returns the credentials of AssumeRole sessions of c.RoleARN,
 // assumed with cfg's credentials through an STS client of cfg (same

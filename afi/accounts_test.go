@@ -201,3 +201,29 @@ func TestCheckAccountID(t *testing.T) {
 		}
 	}
 }
+
+func TestAccountConfig(t *testing.T) {
+	base := afi.Config{Profile: "ci", Region: "eu-west-1", EndpointURL: "http://127.0.0.1:1", PlanName: "fleet",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDBASE", "secret", "")}
+	for _, tt := range []struct {
+		a    plan.Account
+		want afi.Config
+	}{
+		{plan.Account{Name: "dev", Profile: "dev"},
+			afi.Config{Profile: "dev", Region: "eu-west-1", EndpointURL: base.EndpointURL, PlanName: "fleet", AccountName: "dev"}},
+		{plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "src", ExternalID: "x1", SessionName: "s1", Duration: time.Hour},
+			afi.Config{Profile: "ci", Region: "eu-west-1", EndpointURL: base.EndpointURL, PlanName: "fleet", AccountName: "prod",
+				Credentials: base.Credentials, RoleARN: prodRole, SourceProfile: "src", ExternalID: "x1", SessionName: "s1", RoleDuration: time.Hour}},
+		{plan.Account{Name: "gov", RoleARN: "arn:aws-us-gov:iam::222222222222:role/afisync"},
+			afi.Config{Profile: "ci", Region: "us-gov-west-1", EndpointURL: base.EndpointURL, PlanName: "fleet", AccountName: "gov",
+				Credentials: base.Credentials, RoleARN: "arn:aws-us-gov:iam::222222222222:role/afisync"}},
+	} {
+		got := afi.AccountConfig(base, tt.a)
+		if got.Profile != tt.want.Profile || got.Region != tt.want.Region || got.EndpointURL != tt.want.EndpointURL || got.AccountName != tt.want.AccountName ||
+			got.PlanName != tt.want.PlanName || (got.Credentials == nil) != (tt.want.Credentials == nil) || got.RoleARN != tt.want.RoleARN ||
+			got.SourceProfile != tt.want.SourceProfile || got.ExternalID != tt.want.ExternalID || got.SessionName != tt.want.SessionName ||
+			got.RoleDuration != tt.want.RoleDuration {
+			t.Errorf("AccountConfig(%+v) =\n %+v\nwant\n %+v", tt.a, got, tt.want)
+		}
+	}
+}
