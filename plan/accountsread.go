@@ -183,6 +183,10 @@ func (ps *parser) accountRef(f field, what string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	if s == "" {
+		ps.at(resolve(f.val), what+" is empty", "name an account under accounts:, or remove the key to use the command's own credentials")
+		return "", false
+	}
 	if p := ps.checkAccountRef(s, what); p != nil {
 		ps.problem(resolve(f.val), p)
 		return "", false
