@@ -3,11 +3,13 @@ package afi_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -226,4 +228,53 @@ func TestAccountConfig(t *testing.T) {
 			t.Errorf("AccountConfig(%+v) =\n %+v\nwant\n %+v", tt.a, got, tt.want)
 		}
 	}
+}
+
+// handlerTransport serves each request with a handler in the caller's
+// goroutine: no socket, so a client runs in a synctest bubble.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	sr := r.Clone(r.Context())
+	sr.RequestURI = r.URL.RequestURI()
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, sr)
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// TestRoleSessionRenewed: over a 3-hour run on the fake clock of a
+// synctest bubble (the simulator's clock and the SDK's are the same), 15
+// minute role sessions are renewed about every 14 minutes (a minute before
+// they expire) and every call in between reuses the session.
+func TestRoleSessionRenewed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := ec2sim.New(ec2sim.Options{}) // the real clock: the bubble's
+		cfg := afi.AccountConfig(afi.Config{Region: "us-east-1", EndpointURL: "http://ec2sim.invalid", HTTPClient: &http.Client{Transport: handlerTransport{sim}},
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDBASE", "secret", ""), Limits: map[string]afi.Limit{}},
+			plan.Account{Name: "prod", RoleARN: prodRole}) // duration 0: the SDK's 15 minutes
+		c, err := afi.New(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		for elapsed := time.Duration(0); elapsed < 3*time.Hour; elapsed += time.Minute {
+			if got, err := c.Account(context.Background()); err != nil || got != prodID {
+				t.Fatalf("at %v: Account() = %q, %v", elapsed, got, err)
+			}
+			calls++
+			time.Sleep(time.Minute)
+		}
+		// 180 minutes / 14 = 12.9: the first session and 12 renewals.
+		if n := sim.Stats().Count("AssumeRole", "us-east-1", "ok"); n != 13 {
+			t.Errorf("%d AssumeRole calls for %d calls over 3h, want 13 (one per 14 minutes)", n, calls)
+		}
+	})
 }
