@@ -1,6 +1,7 @@
 package afi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -110,10 +111,37 @@ func inAccount(c Config, err error) error {
 	return &AccountError{Account: c.AccountName, Err: err}
 }
 
+// accountCredentials is the credentials provider of a plan account's
+// client: the account's own, whose failures, at any call of the run (a
+// role renewed an hour in), are worded by credentialFailure.
+type accountCredentials struct {
+	aws.CredentialsProvider
+	cl *Client
+}
+
+// Retrieve returns the account's credentials, or why there are none.
+func (p accountCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	cr, err := p.CredentialsProvider.Retrieve(ctx)
+	if err != nil && ctx.Err() == nil {
+		err = p.cl.credentialFailure(err)
+	}
+	return cr, err
+}
+
+// IsCredentialsProvider lets the SDK see the provider wrapped (a
+// credentials cache, which it must not wrap in another).
+func (p accountCredentials) IsCredentialsProvider(t aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(p.CredentialsProvider, t)
+}
+
 // credentialFailure words a failure to get the credentials of a client:
 // the role could not be assumed (an STS answer), or the credentials that
 // assume it, or the profile's own, are missing or expired.
 func (c *Client) credentialFailure(err error) error {
+	var done *AccountError
+	if errors.As(err, &done) {
+		return done
+	}
 	var api smithy.APIError
 	if c.roleARN == "" || !errors.As(err, &api) {
 		if ex := Explain(err); ex != err { // an endpoint that cannot be reached

@@ -177,6 +177,14 @@ region = us-east-1
 			if strings.Count(msg, "\n") > 0 {
 				t.Errorf("error is not one line: %q", msg)
 			}
+			if c == nil {
+				return
+			}
+			// A call of the run fails the same way, whatever the SDK adds.
+			_, err = c.ListOwned(context.Background(), "us-east-1")
+			if ex := afi.Explain(err); ex == nil || ex.Error() != msg {
+				t.Errorf("ListOwned: Explain(%v)\n = %v\nwant %s", err, ex, msg)
+			}
 		})
 	}
 }
