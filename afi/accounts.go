@@ -1,6 +1,7 @@
 package afi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,12 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/afisync/afisync/internal/awsid"
 	"github.com/afisync/afisync/plan"
 )
 
 // AccountConfig is the configuration of one plan account, built from the
-// command's base configuration: the endpoint, region, HTTP client, retry
-// and pacing settings are the base's; the credentials are the account's
+// command's base configuration: the endpoint, region (for a role in another
+// partition: that partition's STS region), HTTP client, retry and pacing
+// settings are the base's; the credentials are the account's
 // (its profile, or its role assumed with its source profile's credentials,
 // else with the base's profile, credentials or chain). A profile account
 // drops base.Credentials (a --simulate caller sets the account's own
@@ -31,6 +34,10 @@ func AccountConfig(base Config, a plan.Account) Config {
 		c.Profile = a.Profile
 		c.Credentials = nil
 	case a.RoleARN != "":
+		if r, why := awsid.ParseRoleARN(a.RoleARN); why == "" && c.Region != "" && awsid.PartitionOf(c.Region) != r.Partition {
+			// STS answers for its own partition only.
+			c.Region = partitionRegion[r.Partition]
+		}
 		c.RoleARN = a.RoleARN
 		c.SourceProfile = a.SourceProfile
 		c.ExternalID = a.ExternalID
@@ -39,6 +46,10 @@ func AccountConfig(base Config, a plan.Account) Config {
 	}
 	return c
 }
+
+// partitionRegion is the region afisync sends a partition's STS calls to
+// when the command's region is in another partition.
+var partitionRegion = map[string]string{"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 
 // assumeRole returns the credentials of AssumeRole sessions of c.RoleARN,
 // assumed with cfg's credentials through an STS client of cfg (same
@@ -100,10 +111,37 @@ func inAccount(c Config, err error) error {
 	return &AccountError{Account: c.AccountName, Err: err}
 }
 
+// accountCredentials is the credentials provider of a plan account's
+// client: the account's own, whose failures, at any call of the run (a
+// role renewed an hour in), are worded by credentialFailure.
+type accountCredentials struct {
+	aws.CredentialsProvider
+	cl *Client
+}
+
+// Retrieve returns the account's credentials, or why there are none.
+func (p accountCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	cr, err := p.CredentialsProvider.Retrieve(ctx)
+	if err != nil && ctx.Err() == nil {
+		err = p.cl.credentialFailure(err)
+	}
+	return cr, err
+}
+
+// IsCredentialsProvider lets the SDK see the provider wrapped (a
+// credentials cache, which it must not wrap in another).
+func (p accountCredentials) IsCredentialsProvider(t aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(p.CredentialsProvider, t)
+}
+
 // credentialFailure words a failure to get the credentials of a client:
 // the role could not be assumed (an STS answer), or the credentials that
 // assume it, or the profile's own, are missing or expired.
 func (c *Client) credentialFailure(err error) error {
+	var done *AccountError
+	if errors.As(err, &done) {
+		return done
+	}
 	var api smithy.APIError
 	if c.roleARN == "" || !errors.As(err, &api) {
 		if ex := Explain(err); ex != err { // an endpoint that cannot be reached

@@ -3,11 +3,13 @@ package afi_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -175,6 +177,14 @@ region = us-east-1
 			if strings.Count(msg, "\n") > 0 {
 				t.Errorf("error is not one line: %q", msg)
 			}
+			if c == nil {
+				return
+			}
+			// A call of the run fails the same way, whatever the SDK adds.
+			_, err = c.ListOwned(context.Background(), "us-east-1")
+			if ex := afi.Explain(err); ex == nil || ex.Error() != msg {
+				t.Errorf("ListOwned: Explain(%v)\n = %v\nwant %s", err, ex, msg)
+			}
 		})
 	}
 }
@@ -200,4 +210,79 @@ func TestCheckAccountID(t *testing.T) {
 			t.Errorf("%+v, %s:\n got %v\nwant %s", tt.a, tt.got, err, tt.want)
 		}
 	}
+}
+
+func TestAccountConfig(t *testing.T) {
+	base := afi.Config{Profile: "ci", Region: "eu-west-1", EndpointURL: "http://127.0.0.1:1", PlanName: "fleet",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDBASE", "secret", "")}
+	for _, tt := range []struct {
+		a    plan.Account
+		want afi.Config
+	}{
+		{plan.Account{Name: "dev", Profile: "dev"},
+			afi.Config{Profile: "dev", Region: "eu-west-1", EndpointURL: base.EndpointURL, PlanName: "fleet", AccountName: "dev"}},
+		{plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "src", ExternalID: "x1", SessionName: "s1", Duration: time.Hour},
+			afi.Config{Profile: "ci", Region: "eu-west-1", EndpointURL: base.EndpointURL, PlanName: "fleet", AccountName: "prod",
+				Credentials: base.Credentials, RoleARN: prodRole, SourceProfile: "src", ExternalID: "x1", SessionName: "s1", RoleDuration: time.Hour}},
+		{plan.Account{Name: "gov", RoleARN: "arn:aws-us-gov:iam::222222222222:role/afisync"},
+			afi.Config{Profile: "ci", Region: "us-gov-west-1", EndpointURL: base.EndpointURL, PlanName: "fleet", AccountName: "gov",
+				Credentials: base.Credentials, RoleARN: "arn:aws-us-gov:iam::222222222222:role/afisync"}},
+	} {
+		got := afi.AccountConfig(base, tt.a)
+		if got.Profile != tt.want.Profile || got.Region != tt.want.Region || got.EndpointURL != tt.want.EndpointURL || got.AccountName != tt.want.AccountName ||
+			got.PlanName != tt.want.PlanName || (got.Credentials == nil) != (tt.want.Credentials == nil) || got.RoleARN != tt.want.RoleARN ||
+			got.SourceProfile != tt.want.SourceProfile || got.ExternalID != tt.want.ExternalID || got.SessionName != tt.want.SessionName ||
+			got.RoleDuration != tt.want.RoleDuration {
+			t.Errorf("AccountConfig(%+v) =\n %+v\nwant\n %+v", tt.a, got, tt.want)
+		}
+	}
+}
+
+// handlerTransport serves each request with a handler in the caller's
+// goroutine: no socket, so a client runs in a synctest bubble.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	sr := r.Clone(r.Context())
+	sr.RequestURI = r.URL.RequestURI()
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, sr)
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// TestRoleSessionRenewed: over a 3-hour run on the fake clock of a
+// synctest bubble (the simulator's clock and the SDK's are the same), 15
+// minute role sessions are renewed about every 14 minutes (a minute before
+// they expire) and every call in between reuses the session.
+func TestRoleSessionRenewed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := ec2sim.New(ec2sim.Options{}) // the real clock: the bubble's
+		cfg := afi.AccountConfig(afi.Config{Region: "us-east-1", EndpointURL: "http://ec2sim.invalid", HTTPClient: &http.Client{Transport: handlerTransport{sim}},
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDBASE", "secret", ""), Limits: map[string]afi.Limit{}},
+			plan.Account{Name: "prod", RoleARN: prodRole}) // duration 0: the SDK's 15 minutes
+		c, err := afi.New(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		for elapsed := time.Duration(0); elapsed < 3*time.Hour; elapsed += time.Minute {
+			if got, err := c.Account(context.Background()); err != nil || got != prodID {
+				t.Fatalf("at %v: Account() = %q, %v", elapsed, got, err)
+			}
+			calls++
+			time.Sleep(time.Minute)
+		}
+		// 180 minutes / 14 = 12.9: the first session and 12 renewals.
+		if n := sim.Stats().Count("AssumeRole", "us-east-1", "ok"); n != 13 {
+			t.Errorf("%d AssumeRole calls for %d calls over 3h, want 13 (one per 14 minutes)", n, calls)
+		}
+	})
 }

@@ -177,6 +177,10 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		cfg.Credentials = cl.assumeRole(cfg, c)
 		cl.cfg = cfg
 	}
+	if c.AccountName != "" && cfg.Credentials != nil {
+		cfg.Credentials = accountCredentials{cfg.Credentials, cl}
+		cl.cfg = cfg
+	}
 	cl.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.APIOptions = append(o.APIOptions, cl.middleware(cfg.Region)...)
 	})

@@ -34,6 +34,8 @@ var (
 	stsExternalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // and 2 to 1224 characters
 	stsAccountRE     = regexp.MustCompile(`^[0-9]{12}$`)
 	sessionKeyRE     = regexp.MustCompile(`^ASIA([0-9]{12})[0-9A-Z]{4}$`)
+	roleNameRE       = regexp.MustCompile(`^[\w+=,.@-]+$`)       // IAM: 1 to 64 characters
+	rolePathRE       = regexp.MustCompile(`^/([\x21-\x7e]+/)?$`) // IAM: "/" or "/a/b/", at most 512
 )
 
 // session is an assumed role's session, by its access key ID.
@@ -74,8 +76,12 @@ func parseRoleARN(arn string) (roleARN, bool) {
 		return roleARN{}, false
 	}
 	res, ok := strings.CutPrefix(f[5], "role/")
-	name := res[strings.LastIndexByte(res, '/')+1:]
-	if !ok || name == "" || len(name) > 64 || !stsSessionNameRE.MatchString(name+"__") {
+	i := strings.LastIndexByte(res, '/')
+	path, name := "/"+res[:i+1], res[i+1:]
+	if i < 0 {
+		path = "/"
+	}
+	if !ok || name == "" || len(name) > 64 || !roleNameRE.MatchString(name) || len(path) > 512 || !rolePathRE.MatchString(path) {
 		return roleARN{}, false
 	}
 	return roleARN{f[1], f[4], name}, true

@@ -88,13 +88,15 @@ func (p *Plan) AccountByName(name string) (Account, bool) {
 	return Account{}, false
 }
 
-// ForAccount returns a copy of p with only the entries of account name (""
-// : the entries without account) and no Accounts. Each entry's
+// ForAccount returns a copy of p with only the entries of account name
+// ("" for the entries without account) and no Accounts. Each entry's
 // ShareWithAccounts are resolved through ids (account name → 12-digit ID)
-// and merged into its ShareWith, sorted and without duplicates; a name
-// missing from ids is left out (the caller reports it). The copy keeps p's
-// Name, so that claims and client tokens are per plan name in each account.
-// Entries share no list or map with p's.
+// and merged into its ShareWith, sorted and without duplicates. A name
+// missing from ids is left out (the caller reports it), and so is name
+// itself, so that defaults.share_with: [dev, prod] shares each account's
+// copies with the other. The copy keeps p's Name, so that claims and client
+// tokens are per plan name in each account. Its entries share no list or
+// map with p's.
 func (p *Plan) ForAccount(name string, ids map[string]string) *Plan {
 	sub := *p
 	sub.Accounts = nil
@@ -117,6 +119,9 @@ func (p *Plan) ForAccount(name string, ids map[string]string) *Plan {
 		if len(e.ShareWithAccounts) > 0 {
 			share := slices.Clone(e.ShareWith)
 			for _, n := range e.ShareWithAccounts {
+				if n == name {
+					continue // an account needs no load permission on its own AFIs
+				}
 				if id, ok := ids[n]; ok && id != "" {
 					share = append(share, id)
 				}

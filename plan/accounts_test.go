@@ -15,7 +15,8 @@ func TestForAccount(t *testing.T) {
 				ShareWith: []string{"999999999999", "111111111111"}, ShareWithAccounts: []string{"dev", "gone"}}},
 			{ID: "afi-00000000000000002", Options: Options{Account: "dev", Regions: []string{"eu-west-1"}}},
 			{ID: "afi-00000000000000003", Options: Options{Regions: []string{"us-west-2"}, ShareWithAccounts: []string{"prod"}}},
-			{ID: "afi-00000000000000004", Options: Options{Account: "prod", Regions: []string{"us-west-2"}, ShareWith: []string{"333333333333"}}},
+			{ID: "afi-00000000000000004", Options: Options{Account: "prod", Regions: []string{"us-west-2"}, ShareWith: []string{"333333333333"},
+				ShareWithAccounts: []string{"prod"}}}, // itself: left out
 		},
 	}
 	ids := map[string]string{"dev": "111111111111", "prod": "222222222222"}

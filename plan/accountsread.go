@@ -110,6 +110,10 @@ func (ps *parser) account(name string, k, val *yaml.Node) (Account, bool) {
 	}
 	if hasRole && !bad["role_arn"] {
 		r, _ := awsid.ParseRoleARN(a.RoleARN)
+		if ps.rolePartition == nil {
+			ps.rolePartition = map[string]string{}
+		}
+		ps.rolePartition[name] = r.Partition
 		switch {
 		case a.ID == "" && !bad["id"]:
 			a.ID = r.Account
@@ -177,6 +181,10 @@ func (ps *parser) roleDuration(f field, what string) (time.Duration, bool) {
 func (ps *parser) accountRef(f field, what string) (string, bool) {
 	s, ok := ps.str(f, what)
 	if !ok {
+		return "", false
+	}
+	if s == "" {
+		ps.at(resolve(f.val), what+" is empty", "name an account under accounts:, or remove the key to use the command's own credentials")
 		return "", false
 	}
 	if p := ps.checkAccountRef(s, what); p != nil {
@@ -296,6 +304,22 @@ func (ps *parser) unusedAccounts() {
 				"add account: "+name+" to the entries (or defaults) it holds, name it in share_with, or remove it")
 		}
 	}
+}
+
+// accountPartition checks that an entry of a role account has its source
+// region in the role's partition: an account and its AFIs live in one.
+func (ps *parser) accountPartition(x *entryDraft) {
+	part, ok := ps.rolePartition[x.Account]
+	if !ok || x.SourceRegion == "" || Partition(x.SourceRegion) == part {
+		return
+	}
+	at := x.node
+	if f, ok := x.fields["account"]; ok {
+		at = resolve(f.val)
+	}
+	ps.at(at, fmt.Sprintf("%s is in account %s, whose role_arn is in partition %s, but its source region %s is in %s",
+		x.label(), x.Account, part, x.SourceRegion, Partition(x.SourceRegion)),
+		"an account and its AFIs are in one partition: fix source_region or the account's role_arn")
 }
 
 // accountsNode writes the accounts, by name.

@@ -85,6 +85,8 @@ type parser struct {
 	accountKeys map[string]*yaml.Node
 	// accountUsed are the accounts an account: key or a share_with names.
 	accountUsed map[string]bool
+	// rolePartition is the partition of each role account's role ARN.
+	rolePartition map[string]string
 }
 
 func (ps *parser) atPos(pos Pos, msg, hint string) *Error {

@@ -201,6 +201,7 @@ func (ps *parser) entry(i int, n *yaml.Node, d *doc) (Entry, bool) {
 	ps.oneSource(x)
 	x.bad = readKeys(ps, entryKeys, x.node, x.fields, "", x)
 	ps.inheritDefaults(x)
+	ps.accountPartition(x)
 	ps.unique(x, d)
 	return *x.Entry, len(ps.errs) == nerr
 }

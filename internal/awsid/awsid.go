@@ -139,7 +139,7 @@ const (
 
 var (
 	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	rolePathRE = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	rolePathRE = regexp.MustCompile(`^/([\x21-\x7e]+/)?$`)
 )
 
 // ParseRoleARN splits an IAM role ARN into its parts. When it is not one,

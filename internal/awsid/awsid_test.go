@@ -168,6 +168,7 @@ func TestParseRoleARN(t *testing.T) {
 		{"arn:aws:iam::111122223333:role/" + strings.Repeat("x", 65), RoleARN{}, "invalid role name"},
 		{"arn:aws:iam::111122223333:role/a b/x", RoleARN{}, "invalid role path"},
 		{"arn:azure:iam::111122223333:role/x", RoleARN{}, "unknown partition"},
+		{"arn:aws:iam::111122223333:role//x", RoleARN{}, "invalid role path"},
 	}
 	for _, tt := range tests {
 		got, why := ParseRoleARN(tt.arn)
