@@ -285,10 +285,12 @@ func (m *multi) merge(ctx context.Context, lanes []*lane, ids map[string]string)
 			targets = skippedTargets(ln.sub, "account "+accountLabel(ln.Name, id)+": "+ln.err)
 		case ln.rep != nil:
 			rep.Interrupted = rep.Interrupted || ln.rep.Interrupted
-			acct.Error = ln.rep.Error
+			// afi words a failure of the account's credentials during
+			// the run as `account "NAME": …`; the report names it once.
+			acct.Error = strings.TrimPrefix(ln.rep.Error, fmt.Sprintf("account %q: ", ln.Name))
 			targets = ln.rep.Targets
 			if len(targets) == 0 && ln.rep.Error != "" {
-				targets = skippedTargets(ln.sub, "account "+accountLabel(ln.Name, id)+": "+ln.rep.Error)
+				targets = skippedTargets(ln.sub, "account "+accountLabel(ln.Name, id)+": "+acct.Error)
 			}
 			for _, w := range ln.rep.Warnings {
 				rep.Warnings = append(rep.Warnings, "account "+accountLabel(ln.Name, id)+": "+w)
