@@ -51,6 +51,15 @@ failed; copies that fail for a transient reason are copied again up to
 SIGINT/SIGTERM, nothing new starts, calls in flight get 5 s, and the report
 is printed (a second signal exits at once, without one).
 
+A plan with accounts: runs every account at once, each with its own
+credentials (its profile, or its role assumed with source_profile or the
+command's own credentials), pacing, claims and --concurrency slots, within
+the one --timeout, and prints one report grouped by account. An account
+whose credentials fail has its targets skipped, with one line saying why;
+the others carry on (exit 1). Copies shared with an account of the plan
+are then looked for with that account's own credentials: one it cannot see
+fails its target.
+
 --prune deletes this plan's copies that the plan no longer lists. On a
 terminal (standard input and standard error both terminals), sync first
 works out what it would delete (a dry run), lists it, and asks
