@@ -15,6 +15,7 @@ import (
 	"github.com/afisync/afisync/ec2sim"
 	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
 	"github.com/afisync/afisync/report"
 )
 
@@ -289,5 +290,33 @@ func TestRunAccountsPrune(t *testing.T) {
 		if n := len(w.sim.Images("444444444444", region)); n != 1 {
 			t.Errorf("ci, which the plan no longer names, has %d copies in %s, want its 1", n, region)
 		}
+	}
+}
+
+// Applying saved decisions over accounts is all or nothing: an account
+// whose run ends before it can check its decisions (its DescribeRegions is
+// denied, which --prune needs) stops every other account before any
+// change, and nobody waits for it forever.
+func TestRunAccountsSavedAllOrNothing(t *testing.T) {
+	w := newWorld(t, ec2sim.Options{Accounts: accountKeys, CopyTime: 1, Deny: map[string][]string{"333333333333": {"DescribeRegions"}}})
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	expect := map[string]*executor.Expectation{}
+	var order []string
+	w.runAccounts(context.Background(), lanes, p, executor.Options{DryRun: true, Prune: true, DecidedAccount: func(name, account string, ds []reconcile.Decision) {
+		order = append(order, name)
+		expect[name] = &executor.Expectation{Account: account, Decisions: ds}
+	}})
+	if len(expect) != 1 || expect["prod"] == nil {
+		t.Fatalf("decided %v, want prod's alone (dev cannot list its regions)", order)
+	}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Prune: true, ExpectAccounts: expect})
+	if !strings.Contains(rep.Error, "account prod: the saved plan is stale in account dev; nothing was changed") || rep.ExitCode(false) != 1 {
+		t.Errorf("error %q\n%s", rep.Error, text(rep))
+	}
+	if n := w.sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+		t.Errorf("%d copies made", n)
 	}
 }
