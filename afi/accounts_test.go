@@ -124,6 +124,10 @@ sso_region = us-east-1
 sso_account_id = 111111111111
 sso_role_name = afisync
 region = us-east-1
+
+[profile chain]
+role_arn = arn:aws:iam::444444444444:role/base
+source_profile = ci
 `
 	_, base := accountsEnv(t, ec2sim.Options{DenyAssumeRole: []string{"999999999999"}, ExternalIDs: map[string]string{prodRole: "fleet-7f3a"}},
 		config, "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = secret\n")
@@ -146,6 +150,9 @@ region = us-east-1
 				"check that the role exists, that its trust policy names the caller's account or role", "set external_id"}},
 		{"wrong external ID", plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "ci", ExternalID: "wrong-id"}, false,
 			[]string{`account "prod": cannot assume role ` + prodRole, "(AccessDenied: ", "that external_id is the ID its trust policy's sts:ExternalId condition requires"}},
+		{"role chaining beyond an hour", plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "chain", ExternalID: "fleet-7f3a", Duration: 2 * time.Hour}, false,
+			[]string{`account "prod": cannot assume role ` + prodRole + ` with source_profile "chain" (ValidationError: The requested DurationSeconds exceeds the 1 hour session limit`,
+				"set the account's duration: to 1h or less"}},
 		{"no external ID", plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "ci"}, false,
 			[]string{"(AccessDenied: ", "if its trust policy has an sts:ExternalId condition, set external_id to that ID"}},
 	}
