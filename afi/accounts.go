@@ -169,6 +169,8 @@ func roleError(c Config, api smithy.APIError, err error) error {
 			ext = "and that external_id is the ID its trust policy's sts:ExternalId condition requires (a wrong external ID is refused this way too)"
 		}
 		fix = "check that the role exists, that its trust policy names the caller's account or role, that the caller may call sts:AssumeRole on it, " + ext
+	case code == "ValidationError" && strings.Contains(api.ErrorMessage(), "role chaining"):
+		fix = "the credentials that assume it are a role's own (role chaining), which AWS limits to 1 hour: set the account's duration: to 1h or less, or give source_profile long-term or SSO credentials"
 	case code == "ValidationError" && strings.Contains(api.ErrorMessage(), "DurationSeconds"):
 		fix = "lower the account's duration: in the plan, or raise the role's maximum session duration in IAM"
 	case code == "ExpiredToken" || code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch":

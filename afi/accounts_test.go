@@ -1,13 +1,17 @@
 package afi_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -23,6 +27,12 @@ const (
 	prodRole = "arn:aws:iam::222222222222:role/afisync"
 	prodID   = "222222222222"
 )
+
+// assumed records the AssumeRole requests accountsEnv's simulators answer.
+var assumed struct {
+	sync.Mutex
+	forms []url.Values
+}
 
 // accountsEnv is a simulator served in-process and a base configuration
 // for it, with AWS's files in a temporary directory holding config (the
@@ -46,7 +56,16 @@ func accountsEnv(t *testing.T, o ec2sim.Options, config, creds string) (*ec2sim.
 	t.Setenv("HOME", dir) // the SSO token cache, ~/.aws/sso/cache, is empty
 	o.Clock = ec2sim.NewManualClock(time.Now().UTC().Truncate(time.Second))
 	sim := ec2sim.New(o)
-	srv := httptest.NewServer(sim)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if form, _ := url.ParseQuery(string(body)); form.Get("Action") == "AssumeRole" {
+			assumed.Lock()
+			assumed.forms = append(assumed.forms, form)
+			assumed.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sim.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	return sim, afi.Config{Region: "us-east-1", EndpointURL: srv.URL, HTTPClient: srv.Client(), PlanName: "fleet",
 		Backoff: func(int, error) time.Duration { return 0 }, MaxAttempts: 2, Limits: map[string]afi.Limit{}}
@@ -97,6 +116,17 @@ func TestAssumedRoleAccount(t *testing.T) {
 		if n := sim.Stats().Count("AssumeRole", "us-east-1", "ok") - before; n != 1 {
 			t.Errorf("%d AssumeRole calls for 4 calls, want 1 (cached)", n)
 		}
+		assumed.Lock()
+		form := assumed.forms[len(assumed.forms)-1]
+		assumed.Unlock()
+		wantSeconds := "900" // the SDK's default
+		if a.Duration > 0 {
+			wantSeconds = "3600"
+		}
+		if form.Get("RoleSessionName") != "afisync-fleet" || form.Get("ExternalId") != "fleet-7f3a" || form.Get("RoleArn") != prodRole ||
+			form.Get("DurationSeconds") != wantSeconds {
+			t.Errorf("AssumeRole sent %v; want session afisync-fleet, the external ID and %s s", form, wantSeconds)
+		}
 	}
 }
 
@@ -124,6 +154,10 @@ sso_region = us-east-1
 sso_account_id = 111111111111
 sso_role_name = afisync
 region = us-east-1
+
+[profile chain]
+role_arn = arn:aws:iam::444444444444:role/base
+source_profile = ci
 `
 	_, base := accountsEnv(t, ec2sim.Options{DenyAssumeRole: []string{"999999999999"}, ExternalIDs: map[string]string{prodRole: "fleet-7f3a"}},
 		config, "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = secret\n")
@@ -146,6 +180,9 @@ region = us-east-1
 				"check that the role exists, that its trust policy names the caller's account or role", "set external_id"}},
 		{"wrong external ID", plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "ci", ExternalID: "wrong-id"}, false,
 			[]string{`account "prod": cannot assume role ` + prodRole, "(AccessDenied: ", "that external_id is the ID its trust policy's sts:ExternalId condition requires"}},
+		{"role chaining beyond an hour", plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "chain", ExternalID: "fleet-7f3a", Duration: 2 * time.Hour}, false,
+			[]string{`account "prod": cannot assume role ` + prodRole + ` with source_profile "chain" (ValidationError: The requested DurationSeconds exceeds the 1 hour session limit`,
+				"set the account's duration: to 1h or less"}},
 		{"no external ID", plan.Account{Name: "prod", RoleARN: prodRole, SourceProfile: "ci"}, false,
 			[]string{"(AccessDenied: ", "if its trust policy has an sts:ExternalId condition, set external_id to that ID"}},
 	}

@@ -71,7 +71,8 @@ type Options struct {
 	// Latency is added to every call (a real sleep, outside any lock).
 	Latency time.Duration
 	// Deny maps an account ID to actions it is not allowed to call; those
-	// calls answer UnauthorizedOperation (403), dry run or not.
+	// calls answer UnauthorizedOperation (403), dry run or not (STS's
+	// GetCallerIdentity and AssumeRole: AccessDenied).
 	Deny map[string][]string
 	// DenyAssumeRole lists accounts whose roles cannot be assumed: STS
 	// AssumeRole answers AccessDenied (403) for any role in them, as AWS

@@ -27,6 +27,9 @@ const (
 	minRoleDuration     = 900
 	maxRoleDuration     = 43200
 	defaultRoleDuration = 3600
+	// chainedRoleDuration bounds a session that a role session assumes
+	// (role chaining).
+	chainedRoleDuration = 3600
 )
 
 var (
@@ -128,6 +131,9 @@ func (s *Sim) assumeRole(c *call) (any, *apiError) {
 	}
 	if !strings.HasPrefix(arn, "arn:") {
 		return nil, errf(400, "ValidationError", "%s is invalid", arn)
+	}
+	if _, chained := s.sessionAccount(c.akid); chained && duration > chainedRoleDuration {
+		return nil, errf(400, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 	role, ok := parseRoleARN(arn)
 	denied := !ok || s.deny[c.account]["AssumeRole"] || s.denyRoles[role.account]

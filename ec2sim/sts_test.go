@@ -119,8 +119,19 @@ func TestAssumeRoleRefused(t *testing.T) {
 			apiErr(t, err, tt.code, tt.status, tt.msg)
 		})
 	}
-	if _, err := e.sts("AKIDB").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("s1"), ExternalId: aws.String("right-id")}); err != nil {
-		t.Errorf("the right external ID: %v", err)
+	out, err := e.sts("AKIDB").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("s1"), ExternalId: aws.String("right-id")})
+	if err != nil {
+		t.Fatalf("the right external ID: %v", err)
+	}
+	// Role chaining: a session may assume another role for an hour at most.
+	chained := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL), HTTPClient: e.srv.Client(),
+		Credentials: credentials.NewStaticCredentialsProvider(*out.Credentials.AccessKeyId, *out.Credentials.SecretAccessKey, *out.Credentials.SessionToken)})
+	next := sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + acctB + ":role/next"), RoleSessionName: aws.String("s2"), DurationSeconds: aws.Int32(7200)}
+	_, err = chained.AssumeRole(ctx, &next)
+	apiErr(t, err, "ValidationError", 400, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	next.DurationSeconds = aws.Int32(3600)
+	if _, err := chained.AssumeRole(ctx, &next); err != nil {
+		t.Errorf("chained for an hour: %v", err)
 	}
 }
 

@@ -76,8 +76,28 @@ func (ps *parser) accounts(f field, what string, d *doc) bool {
 			d.Accounts = append(d.Accounts, a)
 		}
 	}
+	ps.sameAccounts(d.Accounts)
 	slices.SortFunc(d.Accounts, func(a, b Account) int { return strings.Compare(a.Name, b.Name) })
 	return true
+}
+
+// sameAccounts refuses two names for one account ID (id:, or the role
+// ARN's): a plan's claims and --prune are per plan name and account, so
+// each name's run would prune the other's copies. accounts is in file
+// order.
+func (ps *parser) sameAccounts(accounts []Account) {
+	first := map[string]Account{}
+	for _, a := range accounts {
+		if a.ID == "" {
+			continue
+		}
+		if f, dup := first[a.ID]; dup {
+			ps.atPos(a.Pos, fmt.Sprintf("accounts %s and %s are the same account %s", a.Name, f.Name, a.ID),
+				fmt.Sprintf("reach each account one way (%s is at line %d): this plan's runs in %s and %s would prune each other's copies", f.Name, f.Pos.Line, f.Name, a.Name))
+			continue
+		}
+		first[a.ID] = a
+	}
 }
 
 // account reads one account of accounts: and checks what spans its keys.
