@@ -119,6 +119,7 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 	}
 	wg.Wait()
 	sort.Slice(lanes, func(i, j int) bool { return lanes[i].Name < lanes[j].Name })
+	sameAccount(lanes)
 
 	ids := map[string]string{}
 	for _, ln := range lanes {
@@ -188,6 +189,25 @@ func laneError(err error) string {
 	}
 	msg := afi.Explain(err).Error()
 	return strings.TrimPrefix(msg, afi.ErrInvalidConfig.Error()+": ")
+}
+
+// sameAccount fails every lane whose credentials reach the same account
+// as another lane's: both runs would take the other's copies (same plan,
+// same claims) for their own, and --prune would delete them.
+func sameAccount(lanes []*lane) {
+	by := map[string][]string{}
+	for _, ln := range lanes {
+		if ln.id != "" {
+			by[ln.id] = append(by[ln.id], accountLabel(ln.Name, ln.id))
+		}
+	}
+	for _, ln := range lanes {
+		if names := by[ln.id]; ln.id != "" && len(names) > 1 {
+			ln.err = fmt.Sprintf("the credentials of accounts %s all reach account %s: give each account of the plan its own (their runs would take each other's copies for their own, and --prune would delete them)",
+				strings.Join(names, " and "), ln.id)
+			ln.id = ""
+		}
+	}
 }
 
 // runLane runs the lane's share of the plan through its client, within

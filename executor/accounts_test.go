@@ -320,3 +320,22 @@ func TestRunAccountsSavedAllOrNothing(t *testing.T) {
 		t.Errorf("%d copies made", n)
 	}
 }
+
+// Two accounts of the plan whose credentials reach one account fail both:
+// their runs would take each other's copies for their own.
+func TestRunAccountsSameAccount(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("222222222222", "us-east-1", 1), "ci": w.seedIn("444444444444", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "ci", Profile: "ci"}, {Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[2], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[1], Client: w.clientAs("AKIDPROD")},
+		{Name: "ci", Account: accounts[0], Client: w.clientAs("AKIDCI")}}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Prune: true})
+	want := "the credentials of accounts dev and prod all reach account 222222222222"
+	if got := rep.Summary; got[report.StatusSkipped] != 4 || got[report.StatusCopying] != 2 || strings.Count(rep.Error, want) != 2 {
+		t.Errorf("summary %v, error %q", got, rep.Error)
+	}
+	if n := w.sim.Stats().Count("DeleteFpgaImage", "", ""); n != 0 {
+		t.Errorf("%d deletions", n)
+	}
+}

@@ -40,6 +40,7 @@ func PreflightAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Option
 		}()
 	}
 	wg.Wait()
+	sameAccount(ls)
 	ids := map[string]string{}
 	for _, ln := range ls {
 		switch {
