@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/internal/golden"
 	"github.com/afisync/afisync/report"
 )
 
@@ -267,4 +268,40 @@ func agfiOfSource(t *testing.T, sim *ec2sim.Sim, id string) string {
 		t.Fatalf("no AFI %s", id)
 	}
 	return im.AGFI
+}
+
+// import --account NAME=PROFILE, repeated: each profile's AFIs with its
+// own credentials, one plan with accounts: (the golden file), whose copies
+// shared with another imported account name it; a sync claims every copy
+// and a diff then finds nothing to do.
+func TestImportAccounts(t *testing.T) {
+	sim, url, m := accountsEnv(t, ec2sim.Options{}, "")
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, im := range []ec2sim.Image{
+		{ID: "afi-0a000000000000001", AGFI: "agfi-0a000000000000001", Account: ciID, Region: "us-east-1", Name: "ci-shell", CreateTime: day},
+		{ID: "afi-0b000000000000011", AGFI: "agfi-0a000000000000001", Account: ciID, Region: "us-west-2", Name: "ci-shell", LoadPermissions: []string{devID}, CreateTime: day},
+		{ID: "afi-0b000000000000012", AGFI: "agfi-0a000000000000001", Account: ciID, Region: "eu-west-1", Name: "ci-shell", LoadPermissions: []string{devID, "999988887777"}, CreateTime: day},
+		{ID: "afi-0a000000000000002", AGFI: "agfi-0a000000000000002", Account: devID, Region: "us-east-1", Name: "dev-shell", Tags: map[string]string{"team": "fpga"}, CreateTime: day},
+		{ID: "afi-0b000000000000021", AGFI: "agfi-0a000000000000002", Account: devID, Region: "us-west-2", Name: "dev-shell", Tags: map[string]string{"team": "fpga"}, CreateTime: day},
+	} {
+		if _, err := sim.AddImage(im); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr := m.run(t, "import", "--source-region", "us-east-1", "--name", "fleet", "--account", "dev=dev", "--account", "ci=ci", "--endpoint-url", url)
+	if code != 0 || !strings.Contains(stderr, "imported 2 AFIs with 3 copies in 2 regions from 2 accounts in us-east-1") {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out, stderr)
+	}
+	golden.Check(t, filepath.Join("testdata", "import", "accounts.golden.yaml"), []byte(out))
+	path := writePlan(t, out)
+	if code, _, stderr := m.run(t, "sync", "--plan", path, "--endpoint-url", url); code != 0 {
+		t.Fatalf("sync of the imported plan: exit %d\n%s", code, stderr)
+	}
+	if n := sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+		t.Errorf("the sync made %d copies", n)
+	}
+	code, diff, _ := m.run(t, "diff", "--plan", path, "--endpoint-url", url, "--detailed-exitcode")
+	if code != 0 || !strings.Contains(diff, "3 in sync") || !strings.Contains(diff, "dev sees it") {
+		t.Errorf("diff after sync: exit %d\n%s", code, diff)
+	}
 }
