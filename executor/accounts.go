@@ -456,3 +456,16 @@ func (g *gate) pass(name string, stale error) error {
 // leave records that account name's run ended; one that ended before
 // checking its decisions (its inventory failed) counts as stale.
 func (g *gate) leave(name string) { g.arrive(name, false) }
+
+// PreviewPruneAccounts is PreviewPrune over a plan's accounts: a dry run
+// with pruning in every account (RunAccounts), and what its prune would do,
+// each copy naming its account. An account that cannot run prunes nothing
+// (the real run skips it too); its error is the report's.
+func PreviewPruneAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Options) (*PruneSet, error) {
+	o.DryRun, o.Prune, o.Progress, o.Decided, o.DecidedAccount = true, true, nil, nil, nil
+	rep, err := RunAccounts(ctx, lanes, p, o)
+	if err != nil {
+		return nil, err
+	}
+	return pruneSet(rep), nil
+}

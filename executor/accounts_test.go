@@ -277,7 +277,20 @@ func TestRunAccountsPrune(t *testing.T) {
 	}
 	// ci leaves the plan, and so does one of prod's sources.
 	kept := map[string][]string{"prod": srcs["prod"][:1], "dev": srcs["dev"]}
-	rep := w.runAccounts(context.Background(), lanes("dev", "prod"), accountsPlan(t, kept, all[1:]), executor.Options{Wait: true, Prune: true})
+	// The question on a terminal lists each account's deletions.
+	set, err := executor.PreviewPruneAccounts(context.Background(), lanes("dev", "prod"), accountsPlan(t, kept, all[1:]),
+		executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed strings.Builder
+	if err := set.Write(&listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Delete) != 2 || strings.Count(listed.String(), " of account prod (copy of us-east-1/"+srcs["prod"][1]+")") != 2 {
+		t.Errorf("preview: %d to delete\n%s", len(set.Delete), listed.String())
+	}
+	rep := w.runAccounts(context.Background(), lanes("dev", "prod"), accountsPlan(t, kept, all[1:]), executor.Options{Wait: true, Prune: true, PruneOnly: set.Allows})
 	if got := rep.Summary; got[report.StatusPruned] != 2 || got[report.StatusInSync] != 4 || rep.ExitCode(false) != 0 {
 		t.Fatalf("prune: %v\n%s", got, text(rep))
 	}

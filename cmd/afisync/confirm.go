@@ -22,9 +22,9 @@ var errDeclined = errors.New("prune declined; nothing was changed")
 // the run's prune to what it listed (opts.PruneOnly) and returns nil; any
 // other answer, or an interrupt, is an exitFailed error before any
 // mutating call.
-func confirmPrune(ctx context.Context, c *cli, client *afi.Client, p *plan.Plan, opts *executor.Options) error {
+func confirmPrune(ctx context.Context, c *cli, lanes []executor.Lane, p *plan.Plan, opts *executor.Options) error {
 	fmt.Fprintln(c.stderr, "afisync: --prune on a terminal: looking for what it would delete first (--yes skips the question)")
-	set, err := executor.PreviewPrune(ctx, client, p, *opts)
+	set, err := executor.PreviewPruneAccounts(ctx, lanes, p, *opts)
 	switch {
 	case ctx.Err() != nil:
 		return withCode(exitFailed, errors.New("interrupted before the prune question; nothing was changed"))

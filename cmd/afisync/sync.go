@@ -178,16 +178,13 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	}
 
 	terminalPrune := f.prune && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr)
-	if len(p.Accounts) > 0 && terminalPrune {
-		return un.startFailure(ctx, p.Name, withCode(exitInvalid, errors.New("--prune of a plan with accounts: does not ask on a terminal yet: run diff --prune to see what it would delete, then sync --prune --yes")))
-	}
 	lanes, calls, closeClient, err := connectLanes(ctx, c, p, &opts)
 	if err != nil {
 		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
 	if terminalPrune {
-		if err := confirmPrune(ctx, c, lanes[0].Client, p, &opts); err != nil {
+		if err := confirmPrune(ctx, c, lanes, p, &opts); err != nil {
 			return err
 		}
 	}
