@@ -79,7 +79,10 @@ func (m *manualRun) Sleep(ctx context.Context, d time.Duration) error {
 // run runs afisync with args and returns its exit code, stdout and stderr.
 func (m *manualRun) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
+	// The accounts log at once, and progress too: stderr is written from
+	// several goroutines, as os.Stderr may be.
+	var out bytes.Buffer
+	var errb syncBuffer
 	c := testCLI(strings.NewReader(""), &out, &errb)
 	c.clock = m
 	code := c.run(context.Background(), args)
