@@ -43,7 +43,8 @@ type Lane struct {
 // slots of its own (an account's calls are bounded by its own EC2 buckets,
 // so shared slots would only let one account slow the others down).
 // Options.Timeout bounds the whole run, every lane included, and ctx stops
-// every lane. A lane whose account has no entries runs only to prune (with
+// every lane; FailFast stops the copies of the lane that failed, not the
+// other lanes'. A lane whose account has no entries runs only to prune (with
 // Options.Prune) and to check what others share with it.
 //
 // A lane that cannot start (Err, an identity that fails or is not the
