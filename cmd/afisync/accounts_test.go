@@ -308,3 +308,27 @@ func TestImportAccounts(t *testing.T) {
 		t.Errorf("diff after sync: exit %d\n%s", code, diff)
 	}
 }
+
+// --simulate with a plan with accounts simulates each account: sources
+// seeded in their accounts, profiles as access keys of their own, roles
+// assumed through the simulator's STS.
+func TestSimulateAccounts(t *testing.T) {
+	noCI(t)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	var outb bytes.Buffer
+	var errb syncBuffer // the accounts log at once
+	code := testCLI(strings.NewReader(""), &outb, &errb).run(context.Background(),
+		[]string{"diff", "--plan", filepath.Join("..", "..", "testdata", "plans", "valid", "accounts.yaml"), "--simulate"})
+	out, stderr := outb.String(), errb.String()
+	for _, want := range []string{`afisync diff of plan "fleet" over 4 accounts (SIMULATED)`, "account prod (222222222222): 2 would copy",
+		"account dev (111111111111): 2 would copy", "account ci (100000000001): 2 would copy", "6 would copy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff --simulate lacks %q: exit %d\n%s\n%s", want, code, out, stderr)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
