@@ -59,6 +59,28 @@ type Config struct {
 	// pass one that hands each request to an in-process ec2sim, so that a
 	// run needs no socket and can run on a fake clock.
 	HTTPClient aws.HTTPClient
+
+	// RoleARN, when set, makes every call with the credentials of an STS
+	// AssumeRole session of this role (cached, and refreshed before they
+	// expire). The credentials that assume it come from SourceProfile, else
+	// from Profile or the standard chain; AssumeRole goes to EndpointURL
+	// too.
+	RoleARN string
+	// SourceProfile is the shared-config profile whose credentials assume
+	// RoleARN; "": Profile, else the standard chain.
+	SourceProfile string
+	ExternalID    string // AssumeRole's ExternalId; "": none
+	// SessionName is AssumeRole's RoleSessionName; "": "afisync".
+	SessionName string
+	// RoleDuration is the role session's duration; 0: the SDK's default
+	// (15 minutes).
+	RoleDuration time.Duration
+	// AccountName names the plan account this configuration is for, in
+	// error messages (*AccountError); "": the command's own credentials.
+	AccountName string
+	// PlanName is the plan's name, for the default role session name
+	// "afisync-<plan name>" (AccountConfig).
+	PlanName string
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt. EC2 answers the FPGA calls
@@ -84,6 +106,8 @@ type Client struct {
 	limits         map[string]Limit
 	scale          float64
 	sts            *sts.Client
+	config         Config // what the client was made from (for messages)
+	roleARN        string // the role every call assumes; "": none
 	mu             sync.Mutex
 	ec2            map[string]*ec2.Client
 	limiter        map[string]*rate.Limiter // region + "/" + action
@@ -110,13 +134,13 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	opts := loadOptions(c, maxAttempts)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, configError(c.Profile, err)
+		return nil, inAccount(c, configError(baseProfile(c), err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	} else if c.Region == "" {
 		if err := checkRegion(cfg.Region, "the region from AWS_REGION or the profile"); err != nil {
-			return nil, err
+			return nil, inAccount(c, err)
 		}
 	}
 	if c.HTTPClient != nil {
@@ -136,7 +160,9 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	cl := &Client{
 		backoff:        c.Backoff,
 		attemptTimeout: attemptTimeout,
-		profile:        c.Profile,
+		profile:        baseProfile(c),
+		config:         c,
+		roleARN:        c.RoleARN,
 		cfg:            cfg,
 		limits:         limits,
 		scale:          scale,
@@ -144,6 +170,16 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		lastCut:        map[string]time.Time{},
 		limiter:        map[string]*rate.Limiter{},
 		stats:          newStats(),
+	}
+	if c.RoleARN != "" {
+		// The credentials that assume the role are the loaded ones; every
+		// call, GetCallerIdentity included, uses the role's.
+		cfg.Credentials = cl.assumeRole(cfg, c)
+		cl.cfg = cfg
+	}
+	if c.AccountName != "" && cfg.Credentials != nil {
+		cfg.Credentials = accountCredentials{cfg.Credentials, cl}
+		cl.cfg = cfg
 	}
 	cl.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.APIOptions = append(o.APIOptions, cl.middleware(cfg.Region)...)
@@ -156,8 +192,8 @@ func New(ctx context.Context, c Config) (*Client, error) {
 // with afisync's attempt budget.
 func loadOptions(c Config, maxAttempts int) []func(*config.LoadOptions) error {
 	var opts []func(*config.LoadOptions) error
-	if c.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	if p := baseProfile(c); p != "" {
+		opts = append(opts, config.WithSharedConfigProfile(p))
 	}
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
@@ -208,17 +244,17 @@ func (c *Client) ec2For(region string) *ec2.Client {
 // reported as such (a *SetupError) rather than as a failed call.
 func (c *Client) Account(ctx context.Context) (string, error) {
 	if c.cfg.Credentials == nil {
-		return "", credentialsError(c.profile, errors.New("no credential provider"))
+		return "", inAccount(c.config, credentialsError(c.profile, errors.New("no credential provider")))
 	}
 	if _, err := c.cfg.Credentials.Retrieve(ctx); err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("resolve AWS credentials: %w", err)
 		}
-		return "", credentialsError(c.profile, err)
+		return "", c.credentialFailure(err)
 	}
 	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", Explain(err))
+		return "", inAccount(c.config, fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", Explain(err)))
 	}
 	return aws.ToString(out.Account), nil
 }

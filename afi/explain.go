@@ -74,11 +74,16 @@ func configError(profile string, err error) error {
 
 // Explain turns an error from a call into one a person can act on: an
 // endpoint that cannot be reached is named with what to check; an AWS
-// error keeps its code and message. It returns err itself when it has
-// nothing better to say.
+// error keeps its code and message; a failure of a plan account's
+// credentials is its *AccountError alone. It returns err itself when it
+// has nothing better to say.
 func Explain(err error) error {
 	if err == nil {
 		return nil
+	}
+	var acc *AccountError
+	if errors.As(err, &acc) {
+		return acc // one line naming the account says it all
 	}
 	var se *SetupError
 	var ae smithy.APIError

@@ -6,9 +6,12 @@
 // 2016-11-15): CreateFpgaImage, CopyFpgaImage, DescribeFpgaImages,
 // DeleteFpgaImage, CreateTags/DeleteTags/DescribeTags on afi- IDs,
 // Describe/Modify/ResetFpgaImageAttribute and DescribeRegions, plus STS
-// GetCallerIdentity (Version 2011-06-15). The Region comes from the SigV4
-// credential scope of each request and the account from its access key ID.
-// Signatures are not verified.
+// GetCallerIdentity and AssumeRole (Version 2011-06-15). The Region comes
+// from the SigV4 credential scope of each request and the account from its
+// access key ID: Options.Accounts, else the role's account for the keys
+// AssumeRole hands out (refused for Options.DenyAssumeRole accounts and
+// without the external ID of Options.ExternalIDs), else the default
+// account. Signatures are not verified.
 //
 // Time is injectable (Options.Clock, ManualClock): AFI states derive from
 // timestamps, so no goroutine runs in the background and tests never sleep.

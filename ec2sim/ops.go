@@ -791,16 +791,23 @@ func fpgaFilterValues(v *Image, name string) []string {
 	return nil
 }
 
-// getCallerIdentity answers STS GetCallerIdentity.
+// stsCall answers STS: GetCallerIdentity and AssumeRole.
 func (s *Sim) stsCall(c *call) (any, *apiError) {
-	if c.action != "GetCallerIdentity" {
-		if c.action == "" {
-			return nil, errf(400, "MissingAction", "Missing Action")
-		}
+	switch c.action {
+	case "GetCallerIdentity", "AssumeRole":
+	case "":
+		return nil, errf(400, "MissingAction", "Missing Action")
+	default:
 		return nil, errf(400, "InvalidAction", "Could not find operation %s for version %s", c.action, stsVersion)
+	}
+	if c.action == "AssumeRole" {
+		return s.assumeRole(c)
 	}
 	if s.deny[c.account]["GetCallerIdentity"] {
 		return nil, errf(403, "AccessDenied", "User is not authorized to perform: sts:GetCallerIdentity")
+	}
+	if ss, ok := s.sessions[c.akid]; ok {
+		return getCallerIdentityResult{Arn: ss.arn, UserID: ss.userID, Account: ss.account}, nil
 	}
 	return getCallerIdentityResult{
 		Arn:     "arn:aws:iam::" + c.account + ":user/ec2sim",

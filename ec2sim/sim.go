@@ -71,8 +71,17 @@ type Options struct {
 	// Latency is added to every call (a real sleep, outside any lock).
 	Latency time.Duration
 	// Deny maps an account ID to actions it is not allowed to call; those
-	// calls answer UnauthorizedOperation (403), dry run or not.
+	// calls answer UnauthorizedOperation (403), dry run or not (STS's
+	// GetCallerIdentity and AssumeRole: AccessDenied).
 	Deny map[string][]string
+	// DenyAssumeRole lists accounts whose roles cannot be assumed: STS
+	// AssumeRole answers AccessDenied (403) for any role in them, as AWS
+	// does when a role's trust policy does not name the caller.
+	DenyAssumeRole []string
+	// ExternalIDs maps a role ARN to the external ID its trust policy
+	// requires (an sts:ExternalId condition): AssumeRole of that role with
+	// no external ID or another one answers AccessDenied (403).
+	ExternalIDs map[string]string
 	// CallLog keeps a record of every call, in the order the simulator
 	// handled them, for CallLog. Tests check interleaving and pacing from it
 	// on the simulator's clock instead of timing the client.
@@ -97,23 +106,28 @@ type Sim struct {
 	scale       float64
 	latency     time.Duration
 	deny        map[string]map[string]bool
+	denyRoles   map[string]bool   // accounts whose roles cannot be assumed
+	externalIDs map[string]string // role ARN → external ID
 
-	mu        sync.Mutex
-	rng       *rand.Rand
-	reqSeq    uint64
-	throttle  bool
-	errorRate float64
-	failRate  float64
-	images    map[string]*afi // by ID; IDs are unique across Regions
-	tokens    map[tokenKey]tokenEntry
-	deleted   map[string]bool // IDs deleted, for the "not found." message
-	buckets   map[bucketKey]*bucket
-	faults    map[string][]fault
-	calls     map[callKey]int
-	retries   map[retryKey]int
-	logCalls  bool
-	log       []Call
-	afiLimit  int
+	mu       sync.Mutex
+	sessions map[string]session // assumed roles' sessions, by access key ID
+	// sessionSeq numbers the sessions AssumeRole starts.
+	sessionSeq uint64
+	rng        *rand.Rand
+	reqSeq     uint64
+	throttle   bool
+	errorRate  float64
+	failRate   float64
+	images     map[string]*afi // by ID; IDs are unique across Regions
+	tokens     map[tokenKey]tokenEntry
+	deleted    map[string]bool // IDs deleted, for the "not found." message
+	buckets    map[bucketKey]*bucket
+	faults     map[string][]fault
+	calls      map[callKey]int
+	retries    map[retryKey]int
+	logCalls   bool
+	log        []Call
+	afiLimit   int
 	// changes counts calls and Go API calls that changed the world.
 	changes uint64
 }
@@ -131,6 +145,9 @@ func New(o Options) *Sim {
 		scale:       o.ThrottleScale,
 		latency:     o.Latency,
 		deny:        map[string]map[string]bool{},
+		denyRoles:   map[string]bool{},
+		externalIDs: map[string]string{},
+		sessions:    map[string]session{},
 		rng:         rand.New(rand.NewPCG(uint64(o.Seed), 0x65633273696d)),
 		throttle:    o.Throttle,
 		errorRate:   o.ErrorRate,
@@ -169,6 +186,12 @@ func New(o Options) *Sim {
 	}
 	for _, r := range regions {
 		s.fpgaRegions[r] = true
+	}
+	for _, acct := range o.DenyAssumeRole {
+		s.denyRoles[acct] = true
+	}
+	for arn, id := range o.ExternalIDs {
+		s.externalIDs[arn] = id
 	}
 	for acct, actions := range o.Deny {
 		m := map[string]bool{}
@@ -415,7 +438,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeSTSError(w, requestID, aerr)
 			return
 		}
-		writeSTS(w, requestID, resp)
+		writeSTS(w, c.action, requestID, resp)
 		return
 	}
 	if aerr != nil {
@@ -485,6 +508,9 @@ func (s *Sim) ec2Call(c *call) (any, *apiError) {
 
 func (s *Sim) accountOf(akid string) string {
 	if a, ok := s.accounts[akid]; ok {
+		return a
+	}
+	if a, ok := s.sessionAccount(akid); ok {
 		return a
 	}
 	return s.defAccount

@@ -133,9 +133,10 @@ type (
 		} `xml:"regionInfo"`
 	}
 	getCallerIdentityResult struct {
-		Arn     string `xml:"Arn"`
-		UserID  string `xml:"UserId"`
-		Account string `xml:"Account"`
+		XMLName xml.Name `xml:"GetCallerIdentityResult"`
+		Arn     string   `xml:"Arn"`
+		UserID  string   `xml:"UserId"`
+		Account string   `xml:"Account"`
 	}
 )
 
@@ -182,14 +183,16 @@ func (s *Sim) writeEC2Error(w http.ResponseWriter, requestID string, e *apiError
 	writeXML(w, e.Status, requestID, ec2Server, b)
 }
 
-func writeSTS(w http.ResponseWriter, requestID string, body any) {
+// writeSTS writes an STS success response: <ActionResponse> holding the
+// result (whose XMLName is <ActionResult>) and the request ID.
+func writeSTS(w http.ResponseWriter, action, requestID string, body any) {
 	type doc struct {
-		XMLName   xml.Name `xml:"GetCallerIdentityResponse"`
-		Xmlns     string   `xml:"xmlns,attr"`
-		Result    any      `xml:"GetCallerIdentityResult"`
-		RequestID string   `xml:"ResponseMetadata>RequestId"`
+		XMLName   xml.Name
+		Xmlns     string `xml:"xmlns,attr"`
+		Result    any
+		RequestID string `xml:"ResponseMetadata>RequestId"`
 	}
-	b, _ := xml.Marshal(doc{Xmlns: stsNamespace, Result: body, RequestID: requestID})
+	b, _ := xml.Marshal(doc{XMLName: xml.Name{Local: action + "Response"}, Xmlns: stsNamespace, Result: body, RequestID: requestID})
 	writeXML(w, http.StatusOK, requestID, "", b)
 }
 

@@ -31,6 +31,11 @@ func PreviewPrune(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (
 	if err != nil {
 		return nil, err
 	}
+	return pruneSet(rep), nil
+}
+
+// pruneSet is what the prune of a dry run's report would do.
+func pruneSet(rep *report.Report) *PruneSet {
 	s := &PruneSet{}
 	for _, t := range rep.Targets {
 		switch {
@@ -42,7 +47,7 @@ func PreviewPrune(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (
 			s.Delete = append(s.Delete, t)
 		}
 	}
-	return s, nil
+	return s
 }
 
 // Allows reports whether the set shows the copy in region: what
@@ -71,7 +76,11 @@ func (s *PruneSet) Write(w io.Writer) error {
 		}
 		b.WriteString(head + "\n")
 		for _, t := range list {
-			fmt.Fprintf(&b, "  %s %s in %s (copy of %s): %s\n", mark, t.CopyAFI, t.Region, plan.SourceKey(t.SourceRegion, t.SourceAFI), t.Message)
+			where := t.Region
+			if t.AccountName != "" {
+				where += " of account " + t.AccountName
+			}
+			fmt.Fprintf(&b, "  %s %s in %s (copy of %s): %s\n", mark, t.CopyAFI, where, plan.SourceKey(t.SourceRegion, t.SourceAFI), t.Message)
 		}
 	}
 	section(fmt.Sprintf("sync --prune will delete %s:", countOf(len(s.Delete), "copy", "copies")), "-", s.Delete)

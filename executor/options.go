@@ -91,6 +91,24 @@ type Options struct {
 	// It is called from the run's goroutines, one call at a time, and must
 	// return quickly.
 	Progress func(Progress)
+
+	// DecidedAccount is Decided for a plan with accounts: (RunAccounts):
+	// it receives each account's decisions, by the account's name and ID,
+	// one call at a time.
+	DecidedAccount func(name, account string, ds []reconcile.Decision)
+	// ExpectAccounts is Expect for a plan with accounts: (RunAccounts),
+	// by account name: unless every account's fresh diff makes exactly
+	// its decisions, no account makes a mutating call.
+	ExpectAccounts map[string]*Expectation
+
+	// spent is the part of Timeout already used before Run started: the
+	// identities of a run over several accounts (RunAccounts).
+	spent time.Duration
+	// gate, when set, is called by a run applying a saved plan (Expect)
+	// once it knows whether its decisions still hold (stale: nil when
+	// they do), and returns the error the run must stop with, if any:
+	// RunAccounts holds every account there until all have checked.
+	gate func(stale error) error
 }
 
 // Expectation is what a saved plan expects a run to decide.

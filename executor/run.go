@@ -35,10 +35,13 @@ func Run(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*report.R
 }
 
 type run struct {
-	c   *afi.Client
-	p   *plan.Plan
-	o   Options
-	log interface {
+	c *afi.Client
+	p *plan.Plan
+	o Options
+	// known is the caller's account when RunAccounts has learnt it
+	// already; "": ask STS.
+	known string
+	log   interface {
 		Info(string, ...any)
 		Debug(string, ...any)
 		Warn(string, ...any)
@@ -116,7 +119,7 @@ var errDeadline = errors.New("the run's deadline passed")
 func (r *run) do(parent context.Context) (*report.Report, error) {
 	r.parent = parent
 	r.started = r.o.Clock.Now()
-	r.deadline = r.started.Add(r.o.Timeout)
+	r.deadline = r.started.Add(r.o.Timeout - r.o.spent)
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	r.runCtx, r.cancel = ctx, cancel
@@ -125,7 +128,7 @@ func (r *run) do(parent context.Context) (*report.Report, error) {
 	defer stopPolling()
 	r.pollCtx, r.pollers = pollCtx, map[string]*poller{}
 	r.digests = map[string][]update{}
-	stopDeadline := afterFunc(r.o.Clock, r.o.Timeout, func() { cancel(errDeadline) })
+	stopDeadline := afterFunc(r.o.Clock, r.o.Timeout-r.o.spent, func() { cancel(errDeadline) })
 	defer stopDeadline()
 	stopWatch := context.AfterFunc(ctx, func() {
 		if parent.Err() == nil {
@@ -246,9 +249,12 @@ func (c *counter) zero() <-chan struct{} {
 // plan takes the inventory and asks reconcile.Diff what each target needs,
 // filling r.results.
 func (r *run) plan(ctx context.Context, rep *report.Report) error {
-	account, err := r.c.Account(ctx)
-	if err != nil {
-		return err
+	account := r.known
+	if account == "" {
+		var err error
+		if account, err = r.c.Account(ctx); err != nil {
+			return err
+		}
 	}
 	rep.Account = account
 	targets := r.p.Targets()
@@ -274,8 +280,17 @@ func (r *run) plan(ctx context.Context, rep *report.Report) error {
 			r.o.Decided(account, ds)
 		}
 		if r.o.Expect != nil {
+			var stale error
 			if diffs := reconcile.Stale(r.o.Expect.Decisions, ds); len(diffs) > 0 || r.o.Expect.Account != account {
-				return &StaleError{Account: r.o.Expect.Account, Now: account, Diffs: diffs}
+				stale = &StaleError{Account: r.o.Expect.Account, Now: account, Diffs: diffs}
+			}
+			if r.o.gate != nil {
+				// A saved plan over several accounts: every account's
+				// decisions must hold before any account changes anything.
+				stale = r.o.gate(stale)
+			}
+			if stale != nil {
+				return stale
 			}
 		}
 	}

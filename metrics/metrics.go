@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -180,25 +181,50 @@ func Registry(run Run, last time.Time) (*prometheus.Registry, error) {
 		gauge(LastSuccess, "When the last successful run finished, in seconds since the epoch.").Set(seconds(last))
 	}
 
-	targets := vec("afisync_targets", "Targets (source AFI x destination region) of the last run by status.", "status")
+	// A plan with accounts: counts its targets per account as well
+	// (account: the 12-digit ID, account_name: its name in the plan); the
+	// API call series are summed over the accounts.
+	perAccount := run.Report != nil && len(run.Report.Accounts) > 0
+	var targets *prometheus.GaugeVec
+	if perAccount {
+		targets = vec("afisync_targets", "Targets (source AFI x destination region) of the last run by account and status.", "account", "account_name", "status")
+	} else {
+		targets = vec("afisync_targets", "Targets (source AFI x destination region) of the last run by status.", "status")
+	}
 	started := vec("afisync_copies_started", "Copies the last run started (successful CopyFpgaImage calls) by destination region.", "region")
 	if run.Report != nil {
 		gauge("afisync_run_interrupted", "1 if the last run was interrupted.").Set(boolean(run.Report.Interrupted))
 		for _, s := range report.Statuses {
-			targets.WithLabelValues(string(s)).Set(float64(run.Report.Summary[s]))
+			if !perAccount {
+				targets.WithLabelValues(string(s)).Set(float64(run.Report.Summary[s]))
+				continue
+			}
+			for _, a := range run.Report.Accounts {
+				targets.WithLabelValues(a.ID, a.Name, string(s)).Set(float64(a.Summary[s]))
+			}
 		}
 		for _, t := range run.Report.Targets {
 			started.WithLabelValues(t.Region) // every destination, 0 unless a copy started
 		}
 	}
-	headroom := vec("afisync_afi_headroom", "AFIs the account may still create in the region after the last run's plan (limit - held - copies + deletions; negative: over), by region.", "region")
-	limit := vec("afisync_afi_limit", "The AFI limit the last run used, by region and where it came from (flag, plan, service-quotas, default).", "region", "source")
-	held := vec("afisync_afis_held", "AFIs the account held in the region when the last run read its inventory (any state but deleted).", "region")
+	// The AFI quota is per account and region: a plan with accounts:
+	// labels its quota series with the account as well.
+	quotaLabels := []string{"region"}
+	if perAccount {
+		quotaLabels = []string{"account", "account_name", "region"}
+	}
+	headroom := vec("afisync_afi_headroom", "AFIs the account may still create in the region after the last run's plan (limit - held - copies + deletions; negative: over), by region.", quotaLabels...)
+	limit := vec("afisync_afi_limit", "The AFI limit the last run used, by region and where it came from (flag, plan, service-quotas, default).", append(slices.Clip(quotaLabels), "source")...)
+	held := vec("afisync_afis_held", "AFIs the account held in the region when the last run read its inventory (any state but deleted).", quotaLabels...)
 	if run.Report != nil {
 		for _, q := range run.Report.Quota {
-			headroom.WithLabelValues(q.Region).Set(float64(q.Headroom))
-			limit.WithLabelValues(q.Region, q.Source).Set(float64(q.Limit))
-			held.WithLabelValues(q.Region).Set(float64(q.Held))
+			lv := []string{q.Region}
+			if perAccount {
+				lv = []string{q.Account, q.AccountName, q.Region}
+			}
+			headroom.WithLabelValues(lv...).Set(float64(q.Headroom))
+			limit.WithLabelValues(append(slices.Clip(lv), q.Source)...).Set(float64(q.Limit))
+			held.WithLabelValues(lv...).Set(float64(q.Held))
 		}
 	}
 	calls := vec("afisync_api_calls", "API call attempts of the last run (retries included) by region and action.", "region", "action")

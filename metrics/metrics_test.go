@@ -231,3 +231,41 @@ func TestWriteUnwritable(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
+
+// A plan with accounts: counts targets per account; a plan without keeps
+// the status label alone.
+func TestTargetsPerAccount(t *testing.T) {
+	r := run(report.StatusCopied, report.StatusFailed, report.StatusCopied)
+	for i := range r.Report.Targets {
+		r.Report.Targets[i].AccountName = []string{"dev", "prod"}[i%2]
+		r.Report.Targets[i].Account = []string{"333333333333", "222222222222"}[i%2]
+	}
+	r.Report.Accounts = []report.Account{{Name: "dev", ID: "333333333333"}, {Name: "prod", ID: "222222222222"}}
+	r.Report.Finish()
+	path := filepath.Join(t.TempDir(), "afisync.prom")
+	if err := Write(path, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	mfs := parse(t, path)
+	for _, c := range []struct {
+		account, name, status string
+		want                  float64
+	}{{"333333333333", "dev", "copied", 1}, {"333333333333", "dev", "failed", 1}, {"222222222222", "prod", "copied", 1}, {"222222222222", "prod", "failed", 0}} {
+		got, ok := value(t, mfs, "afisync_targets", map[string]string{"account": c.account, "account_name": c.name, "status": c.status})
+		if !ok || got != c.want {
+			t.Errorf("afisync_targets{account_name=%q,status=%q} = %v (found %v), want %v", c.name, c.status, got, ok, c.want)
+		}
+	}
+
+	single := filepath.Join(t.TempDir(), "afisync.prom")
+	if err := Write(single, run(report.StatusCopied), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range parse(t, single)["afisync_targets"].GetMetric() {
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == "account" {
+				t.Fatalf("a plan without accounts: has an account label: %v", m)
+			}
+		}
+	}
+}

@@ -379,7 +379,10 @@ func SlackText(e Event) string {
 		icon = ":large_yellow_circle:"
 	}
 	fmt.Fprintf(&b, "%s *afisync %s of plan %s*", icon, cmd, quote(r.Plan))
-	if r.Account != "" {
+	switch {
+	case len(r.Accounts) > 1:
+		fmt.Fprintf(&b, " over %d accounts", len(r.Accounts))
+	case r.Account != "":
 		fmt.Fprintf(&b, " in account %s", r.Account)
 	}
 	if r.Simulated {
@@ -391,6 +394,11 @@ func SlackText(e Event) string {
 	}
 	if r.Interrupted {
 		b.WriteString("; *interrupted*")
+	}
+	if len(r.Accounts) > 1 {
+		for _, a := range r.Accounts {
+			fmt.Fprintf(&b, "\n• account %s: %s", slackEscape.Replace(a.Label()), a.SummaryLine())
+		}
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "\n*Error:* %s", slackEscape.Replace(truncate(oneLine(r.Error), maxMessage)))
@@ -409,7 +417,11 @@ func SlackText(e Event) string {
 			fmt.Fprintf(&b, "\n…and %d more (see the report)", len(bad)-maxListed)
 			break
 		}
-		fmt.Fprintf(&b, "\n• `%s/%s` → %s: *%s*", t.SourceRegion, t.SourceAFI, t.Region, t.Status)
+		b.WriteString("\n• ")
+		if t.AccountName != "" {
+			fmt.Fprintf(&b, "%s: ", slackEscape.Replace(t.AccountName))
+		}
+		fmt.Fprintf(&b, "`%s/%s` → %s: *%s*", t.SourceRegion, t.SourceAFI, t.Region, t.Status)
 		if t.CopyAFI != "" {
 			fmt.Fprintf(&b, " (`%s`)", t.CopyAFI)
 		}

@@ -444,3 +444,24 @@ func TestScrubber(t *testing.T) {
 		t.Errorf("zero Scrubber: %q", got)
 	}
 }
+
+// A run over several accounts names each account in the Slack message, with
+// its summary, and each unsatisfied target's account.
+func TestSlackTextAccounts(t *testing.T) {
+	r := &report.Report{Plan: "fpga-fleet", StartedAt: t0, FinishedAt: t0.Add(time.Minute),
+		Targets: []report.Target{
+			{SourceAFI: "afi-0123456789abcdef0", SourceRegion: "us-east-1", Region: "us-west-2", Status: report.StatusSkipped, Message: "account ci: AccessDenied", AccountName: "ci"},
+			{SourceAFI: "afi-0123456789abcdef1", SourceRegion: "us-east-1", Region: "us-west-2", Status: report.StatusCopied, Account: "222222222222", AccountName: "prod"},
+		},
+		Accounts: []report.Account{{Name: "ci", Error: "AccessDenied"}, {Name: "prod", ID: "222222222222"}},
+		Error:    "account ci: AccessDenied",
+	}
+	r.Finish()
+	got := SlackText(Event{Command: "sync", Report: r})
+	for _, want := range []string{`*afisync sync of plan "fpga-fleet"* over 2 accounts: 1 skipped, 1 copied`,
+		"\n• account ci: 1 skipped", "\n• account prod (222222222222): 1 copied", "\n• ci: `us-east-1/afi-0123456789abcdef0` → us-west-2: *skipped*"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Slack text lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/afisync/afisync/afi"
@@ -122,7 +123,10 @@ func Deliver(ctx context.Context, cfg Config, run Run) (code int, err error) {
 		}
 	}
 	if rep.Error != "" && !run.StartFailed {
-		fmt.Fprintf(cfg.Stderr, "afisync: %s\n", rep.Error)
+		// One line per account of a run over several accounts.
+		for _, line := range strings.Split(rep.Error, "\n") {
+			fmt.Fprintf(cfg.Stderr, "afisync: %s\n", line)
+		}
 	}
 	if err != nil {
 		code = exitFailed

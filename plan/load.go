@@ -78,6 +78,15 @@ type parser struct {
 	file string
 	errs []*Error
 	stop bool // a problem that makes the rest meaningless (a newer version) was found
+
+	doc *doc // the plan being read
+	// accountKeys are the names under accounts:, with where each is
+	// declared; nil when the plan has no accounts:.
+	accountKeys map[string]*yaml.Node
+	// accountUsed are the accounts an account: key or a share_with names.
+	accountUsed map[string]bool
+	// rolePartition is the partition of each role account's role ARN.
+	rolePartition map[string]string
 }
 
 func (ps *parser) atPos(pos Pos, msg, hint string) *Error {

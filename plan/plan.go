@@ -47,6 +47,10 @@ type Plan struct {
 	Defaults Options
 	Settings Settings
 	AFIs     []Entry // the afis list, in file order
+	// Accounts are the plan's accounts: entries, sorted by name; nil when
+	// the plan has no accounts: (every entry uses the command's own
+	// credentials).
+	Accounts []Account
 	// File is the name the plan was loaded from (StdinName for stdin).
 	File string
 }
@@ -59,6 +63,13 @@ type Options struct {
 	Tags           map[string]string // tags on every copy; an entry's are merged over the defaults' (never nil on an entry)
 	CopySourceTags bool              // copies carry the source AFI's tags; true when not written
 	ShareWith      []string          // account IDs given load permission on every copy
+	// ShareWithAccounts are the share_with items that name an account of
+	// the plan's accounts: (by name); ForAccount resolves them to IDs.
+	ShareWithAccounts []string
+	// Account is the name of the plan account whose credentials the
+	// entry's copies are made with; "": the command's own credentials
+	// (like Terraform's default provider).
+	Account string
 	// ShareWithGroups are load-permission groups; only "all" (public) exists
 	// and it is never implied: it must be written.
 	ShareWithGroups  []string
@@ -160,4 +171,7 @@ type Target struct {
 	Name        string // empty: keep the source's name
 	Description string // empty: keep the source's description
 	Entry       int    // index of the plan entry this target comes from
+	// Account is the entry's account name; "": the command's own
+	// credentials.
+	Account string
 }

@@ -140,10 +140,12 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 		sels:     map[string]int{},
 		builds:   map[string]int{},
 	}
+	ps.doc = d
 	readKeys(ps, topKeys, root, ps.fields(root, "the plan", names(topKeys)), "", d)
 	if ps.stop {
 		return nil
 	}
+	ps.unusedAccounts()
 	return d.Plan
 }
 
@@ -199,6 +201,7 @@ func (ps *parser) entry(i int, n *yaml.Node, d *doc) (Entry, bool) {
 	ps.oneSource(x)
 	x.bad = readKeys(ps, entryKeys, x.node, x.fields, "", x)
 	ps.inheritDefaults(x)
+	ps.accountPartition(x)
 	ps.unique(x, d)
 	return *x.Entry, len(ps.errs) == nerr
 }

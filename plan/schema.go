@@ -101,6 +101,8 @@ var topKeys = []key[doc]{
 	{name: "name", typ: "string", note: "the plan's name", required: "add name: <plan name>; afisync tags every copy with it",
 		value: valueOf(func(d *doc) *string { return &d.Name }, text(MaxTagValueLen, "give the plan a name; afisync tags every copy with it",
 			"the name becomes the value of this plan's claim tag, "+ClaimPrefix+"<name>"), strNode)},
+	{name: "accounts", typ: "mapping of accounts",
+		value: value[doc]{read: (*parser).accounts, node: accountsNode, zero: func(d *doc) bool { return len(d.Accounts) == 0 }}},
 	{name: "defaults", typ: "mapping",
 		value: value[doc]{read: (*parser).defaults, node: defaultsNode, zero: shownAlways[doc]}},
 	{name: "settings", typ: "mapping",
@@ -140,6 +142,8 @@ var entryKeys = []key[entryDraft]{
 		value: valueOf(func(x *entryDraft) **Selector { return &x.Select }, (*parser).selector, selectorNode)},
 	{name: "build", typ: "mapping",
 		value: valueOf(func(x *entryDraft) **Build { return &x.Build }, (*parser).build, buildNode)},
+	{name: "account", typ: "account name", inherited: true,
+		value: valueOf(func(x *entryDraft) *string { return &x.Account }, (*parser).accountRef, strNode)},
 	{name: "source_region", typ: "region", inherited: true, always: true, merge: inheritSourceRegion,
 		value: valueOf(func(x *entryDraft) *string { return &x.SourceRegion }, checked(checkRegion), strNode)},
 	{name: "regions", typ: "list of regions", inherited: true, always: true, merge: inheritRegions,
@@ -148,8 +152,8 @@ var entryKeys = []key[entryDraft]{
 		value: valueOf(func(x *entryDraft) *map[string]string { return &x.Tags }, (*parser).copyTags, tagsNode)},
 	{name: "copy_source_tags", typ: "boolean", inherited: true, always: true,
 		value: valueOf(func(x *entryDraft) *bool { return &x.CopySourceTags }, (*parser).boolean, boolNode)},
-	{name: "share_with", typ: "list of account IDs", inherited: true, always: true,
-		value: valueOf(func(x *entryDraft) *[]string { return &x.ShareWith }, (*parser).accountList, strList)},
+	{name: "share_with", typ: "list of account IDs or names", inherited: true, always: true,
+		value: shareWithValue()},
 	{name: "share_with_groups", typ: "list of groups", inherited: true,
 		value: valueOf(func(x *entryDraft) *[]string { return &x.ShareWithGroups }, (*parser).groupList, strList)},
 	{name: "exclusive_tags", typ: "boolean", inherited: true,
@@ -163,6 +167,25 @@ var entryKeys = []key[entryDraft]{
 	{name: "description", typ: "string",
 		value: valueOf(func(x *entryDraft) *string { return &x.Description },
 			text(MaxDescriptionLen, "remove the key to keep the source AFI's description", ""), strNode)},
+}
+
+// accountKeys are the keys of an account under accounts:. Exactly one of
+// profile and role_arn is required; the others but id go with role_arn.
+var accountKeys = []key[Account]{
+	{name: "profile", typ: "string", note: "a shared-config profile",
+		value: valueOf(func(a *Account) *string { return &a.Profile }, text(maxProfileNameLen, "give the name of a profile of ~/.aws/config", ""), strNode)},
+	{name: "role_arn", typ: "IAM role ARN",
+		value: valueOf(func(a *Account) *string { return &a.RoleARN }, checked(checkRoleARN), strNode)},
+	{name: "source_profile", typ: "string",
+		value: valueOf(func(a *Account) *string { return &a.SourceProfile }, text(maxProfileNameLen, "remove the key to assume the role with the command's own credentials", ""), strNode)},
+	{name: "external_id", typ: "string",
+		value: valueOf(func(a *Account) *string { return &a.ExternalID }, checked(checkExternalID), strNode)},
+	{name: "session_name", typ: "string",
+		value: valueOf(func(a *Account) *string { return &a.SessionName }, checked(checkSessionName), strNode)},
+	{name: "duration", typ: "duration string",
+		value: valueOf(func(a *Account) *time.Duration { return &a.Duration }, (*parser).roleDuration, durationNode)},
+	{name: "id", typ: "account ID", note: "the account's 12-digit ID",
+		value: valueOf(func(a *Account) *string { return &a.ID }, checked(checkAccount), strNode)},
 }
 
 // selectKeys are the keys of an entry's select.
@@ -238,6 +261,9 @@ func homes() ([]string, map[string]string) {
 	}
 	for _, k := range entryKeys {
 		add("on an entry under afis", k.name, k.note)
+	}
+	for _, k := range accountKeys {
+		add("in an account under accounts", k.name, k.note)
 	}
 	return all, home
 }

@@ -54,13 +54,16 @@ func readmeTables(t *testing.T) map[string][]readmeRow {
 // type the schema gives (and, where the table has the column, whether the key
 // is required and the default of defaults).
 func TestREADMEListsTheSchema(t *testing.T) {
-	var top, defaults, settings, entries []readmeRow
+	var top, accounts, defaults, settings, entries []readmeRow
 	for _, k := range topKeys {
 		required := "no"
 		if k.required != "" {
 			required = "yes"
 		}
 		top = append(top, readmeRow{k.name, []string{k.typ, required}})
+	}
+	for _, k := range accountKeys {
+		accounts = append(accounts, readmeRow{k.name, []string{k.typ}})
 	}
 	schema := draftOf(schemaDefaults)
 	for _, k := range defaultsKeys {
@@ -88,6 +91,7 @@ func TestREADMEListsTheSchema(t *testing.T) {
 	}
 	want := map[string][]readmeRow{
 		"Top level":        top,
+		"`accounts`":       accounts,
 		"`defaults`":       defaults,
 		"`settings`":       settings,
 		"Entries (`afis`)": entries,
@@ -113,6 +117,7 @@ func TestREADMEListsTheSchema(t *testing.T) {
 // it does. A new inherited key must add its row.
 func TestInheritance(t *testing.T) {
 	tests := map[string]struct{ defaults, entry, merged string }{
+		"account":           {"dev", "prod", "prod"},
 		"source_region":     {"eu-west-1", "eu-west-2", "eu-west-2"},
 		"regions":           {"[us-west-2, eu-west-1]", "[ap-southeast-2]", "[ap-southeast-2]"},
 		"tags":              {"{a: x, b: y}", "{b: z, c: w}", "{a: x, b: z, c: w}"},
@@ -162,7 +167,11 @@ func TestInheritance(t *testing.T) {
 				// A retention rule applies to select entries only.
 				first, second = "select: {name: a*}", "select: {name: b*}"
 			}
-			src := "version: 1\nname: inherit\ndefaults: {" + strings.Join(pairs, ", ") + "}\nafis:\n" +
+			accounts := ""
+			if k.name == "account" {
+				accounts = "accounts: {dev: {profile: dev}, prod: {profile: prod}}\n"
+			}
+			src := "version: 1\nname: inherit\n" + accounts + "defaults: {" + strings.Join(pairs, ", ") + "}\nafis:\n" +
 				"  - {" + first + "}\n" +
 				"  - {" + second + ", " + k.name + ": " + tc.entry + "}\n"
 			p, err := Parse("inherit.yaml", []byte(src))

@@ -24,6 +24,7 @@ func (p *Plan) Targets() []Target {
 				Description:      e.Description,
 				Entry:            i,
 				Retain:           e.Retain,
+				Account:          e.Account,
 			}
 			if e.Build != nil {
 				b := *e.Build

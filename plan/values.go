@@ -118,12 +118,6 @@ func (ps *parser) regionList(f field, what string) ([]listItem, bool) {
 	return ps.distinctList(f, what, MaxRegions, "[us-west-2, eu-west-1]", "a region", "region", checkRegion)
 }
 
-// accountList reads share_with: distinct 12-digit account IDs.
-func (ps *parser) accountList(f field, what string) ([]string, bool) {
-	items, ok := ps.distinctList(f, what, MaxAccounts, `["111122223333"]`, "an account ID", "account", checkAccount)
-	return itemNames(items), ok
-}
-
 // groupList reads share_with_groups: distinct load-permission groups, of
 // which EC2 has only "all" (public).
 func (ps *parser) groupList(f field, what string) ([]string, bool) {
@@ -289,6 +283,12 @@ func intIn(lo, hi int, unit string) func(ps *parser, f field, what string) (int,
 
 // timeout reads a duration with a unit, above 0 and at most MaxTimeout.
 func (ps *parser) timeout(f field, what string) (time.Duration, bool) {
+	return ps.durationIn(f, what, 1, MaxTimeout, fmt.Sprintf("use a duration above 0 and at most %s", formatDuration(MaxTimeout)))
+}
+
+// durationIn reads a duration with a unit (Go syntax: "90m", "2h") from lo
+// to hi; rangeHint is the hint for one out of range.
+func (ps *parser) durationIn(f field, what string, lo, hi time.Duration, rangeHint string) (time.Duration, bool) {
 	v := resolve(f.val)
 	if v.Kind == yaml.ScalarNode && (v.Tag == "!!int" || v.Tag == "!!float") {
 		ps.at(v, fmt.Sprintf("%s %s has no unit", what, quote(v.Value)),
@@ -304,9 +304,8 @@ func (ps *parser) timeout(f field, what string) (time.Duration, bool) {
 	case err != nil:
 		ps.at(v, fmt.Sprintf("%s %s is not a duration", what, quote(s)), `write it like "90m", "2h" or "1h30m"`)
 		return 0, false
-	case d <= 0 || d > MaxTimeout:
-		ps.at(v, fmt.Sprintf("%s %s is out of range", what, quote(s)),
-			fmt.Sprintf("use a duration above 0 and at most %s", formatDuration(MaxTimeout)))
+	case d < lo || d > hi:
+		ps.at(v, fmt.Sprintf("%s %s is out of range", what, quote(s)), rangeHint)
 		return 0, false
 	}
 	return d, true

@@ -36,6 +36,10 @@ type Check struct {
 	AFI     string `json:"afi"`
 	Result  string `json:"result"` // allowed, denied or unknown
 	Message string `json:"message,omitempty"`
+	// Account and AccountName name the account the call was checked in,
+	// for a plan with accounts: (its 12-digit ID and its name there).
+	Account     string `json:"account,omitempty"`
+	AccountName string `json:"account_name,omitempty"`
 }
 
 // Sort orders the checks by region, then action.
@@ -58,6 +62,18 @@ func (p *Preflight) Count(result string) int {
 		}
 	}
 	return n
+}
+
+// accounts counts the accounts the checks name (0 for a plan without
+// accounts:).
+func (p *Preflight) accounts() int {
+	seen := map[string]bool{}
+	for _, c := range p.Checks {
+		if c.AccountName != "" || c.Account != "" {
+			seen[c.AccountName+"/"+c.Account] = true
+		}
+	}
+	return len(seen)
 }
 
 // ExitCode is 1 when any call would be denied or a region would pass its
@@ -93,17 +109,32 @@ func (p *Preflight) Write(w io.Writer, f Format) error {
 	}
 	var b bytes.Buffer
 	head := fmt.Sprintf("afisync preflight of plan %q", p.Plan)
-	if p.Account != "" {
+	accounts := p.accounts()
+	switch {
+	case accounts > 0:
+		head += fmt.Sprintf(" over %d accounts", accounts)
+	case p.Account != "":
 		head += " in account " + p.Account
 	}
 	if p.Simulated {
 		head += " (SIMULATED)"
 	}
 	summary := fmt.Sprintf("%d allowed, %d denied, %d unknown", p.Count(CheckAllowed), p.Count(CheckDenied), p.Count(CheckUnknown))
+	// A plan with accounts: has an account column first.
+	acct := func(c Check) string { return "" }
+	cell := func(s string) string { return s }
+	if accounts > 0 {
+		cell = dash
+		acct = func(c Check) string { return Account{Name: c.AccountName, ID: c.Account}.Label() + "\t" }
+	}
 	if f == FormatMarkdown {
-		fmt.Fprintf(&b, "### %s\n\n**%s**\n\n| Region | Action | AFI | Result | Message |\n|---|---|---|---|---|\n", head, summary)
+		col, rule := "", ""
+		if accounts > 0 {
+			col, rule = "Account | ", "---|"
+		}
+		fmt.Fprintf(&b, "### %s\n\n**%s**\n\n| %sRegion | Action | AFI | Result | Message |\n|%s---|---|---|---|---|\n", head, summary, col, rule)
 		for _, c := range p.Checks {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Region, c.Action, c.AFI, c.Result, mdEscape(c.Message))
+			fmt.Fprintf(&b, "| %s%s | %s | %s | %s | %s |\n", strings.ReplaceAll(acct(c), "\t", " | "), cell(c.Region), c.Action, cell(c.AFI), c.Result, mdEscape(c.Message))
 		}
 		for _, q := range p.quotaProblems() {
 			fmt.Fprintf(&b, "\n- %s\n", mdEscape(q))
@@ -111,9 +142,13 @@ func (p *Preflight) Write(w io.Writer, f Format) error {
 	} else {
 		fmt.Fprintln(&b, head)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "REGION\tACTION\tAFI\tRESULT\tMESSAGE")
+		col := ""
+		if accounts > 0 {
+			col = "ACCOUNT\t"
+		}
+		fmt.Fprintln(tw, col+"REGION\tACTION\tAFI\tRESULT\tMESSAGE")
 		for _, c := range p.Checks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Region, c.Action, c.AFI, c.Result, c.Message)
+			fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", acct(c), cell(c.Region), c.Action, cell(c.AFI), c.Result, c.Message)
 		}
 		tw.Flush()
 		for _, q := range p.quotaProblems() {

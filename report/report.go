@@ -163,11 +163,46 @@ type Report struct {
 	// Quota is the AFI quota of each region the run read that holds an
 	// AFI or would get one, by region.
 	Quota []Quota `json:"quota,omitempty"`
+	// Accounts are the plan's accounts the run went over, sorted by
+	// name, each with its own summary; nil for a plan without accounts:.
+	Accounts []Account `json:"accounts,omitempty"`
+}
+
+// Account is one account of a run over a plan's accounts:.
+type Account struct {
+	// Name is its key under the plan's accounts: ("" for the command's
+	// own credentials, which entries without account: use).
+	Name string `json:"name"`
+	// ID is its 12-digit account ID ("" when it could not be learnt).
+	ID string `json:"id,omitempty"`
+	// Summary counts its targets by status.
+	Summary map[Status]int `json:"summary"`
+	// Error says why the account's work could not be done (its
+	// credentials failed, its deadline passed); the report's Error has it
+	// too, as the line "account NAME: ERROR".
+	Error string `json:"error,omitempty"`
+}
+
+// Label names the account in a report: its plan name and ID.
+func (a Account) Label() string {
+	name := a.Name
+	if name == "" {
+		name = "(own credentials)"
+	}
+	if a.ID == "" {
+		return name
+	}
+	return name + " (" + a.ID + ")"
 }
 
 // Quota is one region's AFI quota as the run planned it.
 type Quota struct {
 	Region string `json:"region"`
+	// Account and AccountName name the account the region's numbers are
+	// of, in a run over a plan's accounts: (the quota is per account and
+	// region); empty otherwise.
+	Account     string `json:"account,omitempty"`
+	AccountName string `json:"account_name,omitempty"`
 	// Held counts the AFIs the account owns there (any state but deleted)
 	// when the run read the inventory.
 	Held int `json:"held"`
@@ -211,12 +246,21 @@ type Target struct {
 	// the targets of a build entry. SourceAFI is empty until the build
 	// exists.
 	Build string `json:"build,omitempty"`
+	// Account is the 12-digit ID of the account the copy is made in, and
+	// AccountName its name under the plan's accounts:; both are set only
+	// for a plan with accounts: (Report.Account names the one account
+	// otherwise).
+	Account     string `json:"account,omitempty"`
+	AccountName string `json:"account_name,omitempty"`
 }
 
 // Finish sorts the targets and computes the summary.
 func (r *Report) Finish() {
 	sort.SliceStable(r.Targets, func(i, j int) bool {
 		a, b := r.Targets[i], r.Targets[j]
+		if a.AccountName != b.AccountName {
+			return a.AccountName < b.AccountName
+		}
 		if a.SourceRegion != b.SourceRegion {
 			return a.SourceRegion < b.SourceRegion
 		}
@@ -228,6 +272,15 @@ func (r *Report) Finish() {
 	r.Summary = map[Status]int{}
 	for _, t := range r.Targets {
 		r.Summary[t.Status]++
+	}
+	for i := range r.Accounts {
+		a := &r.Accounts[i]
+		a.Summary = map[Status]int{}
+		for _, t := range r.Targets {
+			if t.AccountName == a.Name {
+				a.Summary[t.Status]++
+			}
+		}
 	}
 	if r.Targets == nil {
 		r.Targets = []Target{}
@@ -289,10 +342,16 @@ func (r *Report) ExitCode(detailed bool) int {
 }
 
 // SummaryLine is the one-line summary, e.g. "3 copied, 12 in sync, 1 failed".
-func (r *Report) SummaryLine() string {
+func (r *Report) SummaryLine() string { return summaryLine(r.Summary) }
+
+// SummaryLine is the summary line of the account's targets.
+func (a Account) SummaryLine() string { return summaryLine(a.Summary) }
+
+// summaryLine words a count of targets by status.
+func summaryLine(summary map[Status]int) string {
 	var parts []string
 	for _, s := range Statuses {
-		if n := r.Summary[s]; n > 0 {
+		if n := summary[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(s), "-", " ")))
 		}
 	}
@@ -380,7 +439,10 @@ func (r *Report) heading() string {
 		verb = "diff"
 	}
 	h := fmt.Sprintf("afisync %s of plan %q", verb, r.Plan)
-	if r.Account != "" {
+	switch {
+	case r.grouped():
+		h += fmt.Sprintf(" over %d accounts", len(r.Accounts))
+	case r.Account != "":
 		h += " in account " + r.Account
 	}
 	if r.Simulated {
@@ -407,31 +469,28 @@ func (r *Report) footer() string {
 func (r *Report) WriteText(w io.Writer, paint func(Status) string) error {
 	var b bytes.Buffer
 	fmt.Fprintln(&b, r.heading())
-	if len(r.Targets) > 0 {
-		var table bytes.Buffer
-		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SOURCE\tREGION\tSTATUS\tCOPY\tMESSAGE")
-		for _, t := range r.Targets {
-			status := string(t.Status)
-			if paint != nil {
-				// tabwriter measures the escaped word and passes it
-				// through with its Escape bytes, which paintEscaped
-				// then replaces.
-				status = "\xff" + status + "\xff" // tabwriter.Escape
+	if r.grouped() {
+		for _, a := range r.Accounts {
+			fmt.Fprintf(&b, "\naccount %s: %s\n", a.Label(), summaryLine(a.Summary))
+			if a.Error != "" {
+				fmt.Fprintf(&b, "error: %s\n", a.Error)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, status, dash(t.CopyAFI), note(t))
+			writeTable(&b, r.targetsOf(a.Name), paint)
 		}
-		tw.Flush()
-		text := table.Bytes()
-		if paint != nil {
-			text = paintEscaped(text, paint)
-		}
-		b.Write(text)
+		b.WriteString("\n")
+	} else {
+		writeTable(&b, r.Targets, paint)
 	}
 	if len(r.Quota) > 0 {
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		if r.grouped() {
+			fmt.Fprint(tw, "ACCOUNT\t")
+		}
 		fmt.Fprintln(tw, "QUOTA\tHELD\tLIMIT\tAFTER\tHEADROOM\t")
 		for _, q := range r.Quota {
+			if r.grouped() {
+				fmt.Fprintf(tw, "%s\t", q.accountLabel())
+			}
 			fmt.Fprintf(tw, "%s\t%d\t%d (%s)\t%d\t%d\t%s\n", q.Region, q.Held, q.Limit, q.Source, q.After, q.Headroom, q.note())
 		}
 		tw.Flush()
@@ -439,8 +498,8 @@ func (r *Report) WriteText(w io.Writer, paint func(Status) string) error {
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wn)
 	}
-	if r.Error != "" {
-		fmt.Fprintf(&b, "error: %s\n", r.Error)
+	for _, e := range r.runErrors() {
+		fmt.Fprintf(&b, "error: %s\n", e)
 	}
 	fmt.Fprintln(&b, r.footer())
 	// tabwriter pads the last column too; trim trailing blanks.
@@ -450,6 +509,11 @@ func (r *Report) WriteText(w io.Writer, paint func(Status) string) error {
 	}
 	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// accountLabel names the quota's account in a report grouped by account.
+func (q Quota) accountLabel() string {
+	return Account{Name: q.AccountName, ID: q.Account}.Label()
 }
 
 // note says what the run did about a region's quota: the copies and
@@ -471,6 +535,85 @@ func (q Quota) note() string {
 		parts = append(parts, "past the default limit: not enforced")
 	}
 	return strings.Join(parts, " ")
+}
+
+// writeTable writes the text report's table of targets ts, if any.
+func writeTable(b *bytes.Buffer, ts []Target, paint func(Status) string) {
+	if len(ts) == 0 {
+		return
+	}
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tREGION\tSTATUS\tCOPY\tMESSAGE")
+	for _, t := range ts {
+		status := string(t.Status)
+		if paint != nil {
+			// tabwriter measures the escaped word and passes it
+			// through with its Escape bytes, which paintEscaped
+			// then replaces.
+			status = "\xff" + status + "\xff" // tabwriter.Escape
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", source(t), t.Region, status, dash(t.CopyAFI), note(t))
+	}
+	tw.Flush()
+	text := table.Bytes()
+	if paint != nil {
+		text = paintEscaped(text, paint)
+	}
+	b.Write(text)
+}
+
+// grouped reports whether the report is shown account by account: when the
+// run went over more than one account.
+func (r *Report) grouped() bool { return len(r.Accounts) > 1 }
+
+// targetsOf returns the targets of the account named name.
+func (r *Report) targetsOf(name string) []Target {
+	var out []Target
+	for _, t := range r.Targets {
+		if t.AccountName == name {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// runErrors are the lines of Error to show at the report's end: all of
+// them, less (in a grouped report) those shown under their account.
+func (r *Report) runErrors() []string {
+	if r.Error == "" {
+		return nil
+	}
+	if !r.grouped() {
+		return []string{r.Error}
+	}
+	shown := map[string]bool{}
+	for _, a := range r.Accounts {
+		if a.Error != "" {
+			for _, l := range strings.Split("account "+a.accountName()+": "+a.Error, "\n") {
+				shown[l] = true
+			}
+		}
+	}
+	var out []string
+	for _, l := range strings.Split(r.Error, "\n") {
+		if !shown[l] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// accountName is how Report.Error's lines name the account: by its plan
+// name, else its ID.
+func (a Account) accountName() string {
+	switch {
+	case a.Name != "":
+		return a.Name
+	case a.ID != "":
+		return a.ID
+	}
+	return "(the command's own credentials)"
 }
 
 // paintEscaped replaces each segment of text bracketed by tabwriter.Escape
@@ -501,33 +644,62 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "### %s\n\n", r.heading())
 	fmt.Fprintf(&b, "**%s**\n\n", r.footer())
-	if len(r.Targets) > 0 {
-		fmt.Fprintln(&b, "| Source | Region | Status | Copy | Message |")
-		fmt.Fprintln(&b, "|---|---|---|---|---|")
-		for _, t := range r.Targets {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", source(t), t.Region, t.Status,
-				mdEscape(dash(t.CopyAFI)), mdEscape(note(t)))
+	if r.grouped() {
+		for _, a := range r.Accounts {
+			fmt.Fprintf(&b, "#### account %s: %s\n\n", mdEscape(a.Label()), summaryLine(a.Summary))
+			if a.Error != "" {
+				fmt.Fprintf(&b, "- **error**: %s\n\n", mdEscape(a.Error))
+			}
+			if ts := r.targetsOf(a.Name); len(ts) > 0 {
+				writeMarkdownTable(&b, ts)
+				b.WriteString("\n")
+			}
 		}
+	} else {
+		writeMarkdownTable(&b, r.Targets)
 	}
 	if len(r.Quota) > 0 {
 		fmt.Fprintln(&b)
-		fmt.Fprintln(&b, "| Region | Held | Limit | After | Headroom | |")
-		fmt.Fprintln(&b, "|---|---|---|---|---|---|")
+		account, sep := "", ""
+		if r.grouped() {
+			account, sep = "| Account ", "|---"
+		}
+		fmt.Fprintln(&b, account+"| Region | Held | Limit | After | Headroom | |")
+		fmt.Fprintln(&b, sep+"|---|---|---|---|---|---|")
 		for _, q := range r.Quota {
+			if r.grouped() {
+				fmt.Fprintf(&b, "| %s ", mdEscape(q.accountLabel()))
+			}
 			fmt.Fprintf(&b, "| %s | %d | %d (%s) | %d | %d | %s |\n", q.Region, q.Held, q.Limit, q.Source, q.After, q.Headroom, mdEscape(q.note()))
 		}
 	}
-	if len(r.Warnings) > 0 || r.Error != "" {
-		fmt.Fprintln(&b)
+	errs := r.runErrors()
+	if len(r.Warnings) > 0 || len(errs) > 0 {
+		if !r.grouped() {
+			fmt.Fprintln(&b)
+		}
 		for _, wn := range r.Warnings {
 			fmt.Fprintf(&b, "- warning: %s\n", mdEscape(wn))
 		}
-		if r.Error != "" {
-			fmt.Fprintf(&b, "- **error**: %s\n", mdEscape(r.Error))
+		for _, e := range errs {
+			fmt.Fprintf(&b, "- **error**: %s\n", mdEscape(e))
 		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeMarkdownTable writes the Markdown table of targets ts, if any.
+func writeMarkdownTable(b *bytes.Buffer, ts []Target) {
+	if len(ts) == 0 {
+		return
+	}
+	fmt.Fprintln(b, "| Source | Region | Status | Copy | Message |")
+	fmt.Fprintln(b, "|---|---|---|---|---|")
+	for _, t := range ts {
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", source(t), t.Region, t.Status,
+			mdEscape(dash(t.CopyAFI)), mdEscape(note(t)))
+	}
 }
 
 // WriteFile renders the report into path atomically: a temporary file in the

@@ -46,6 +46,17 @@ type File struct {
 	Settings Settings `json:"settings"`
 	// Decisions are the diff's decisions, sorted by target.
 	Decisions []reconcile.Decision `json:"decisions"`
+	// Accounts are, for a plan with accounts:, each account's ID and
+	// decisions, sorted by name (Account is then empty and Decisions
+	// empty).
+	Accounts []Account `json:"accounts,omitempty"`
+}
+
+// Account is one account's part of a saved plan with accounts:.
+type Account struct {
+	Name      string               `json:"name"` // its name under the plan's accounts: ("" for the command's own credentials)
+	ID        string               `json:"id"`   // the 12-digit ID it was made in
+	Decisions []reconcile.Decision `json:"decisions"`
 }
 
 // Settings are the run settings that shape decisions; --from applies them

@@ -18,18 +18,18 @@ var errDeclined = errors.New("prune declined; nothing was changed")
 
 // confirmPrune is the question on a terminal of sync --prune, and of a
 // sync whose plan has retain: rules: it works out what
-// the prune would delete (executor.PreviewPrune, a dry run), lists it on
+// the prune would delete (executor.PreviewPruneAccounts, a dry run), lists it on
 // stderr and, when there is something to delete, asks. On "yes" it limits
 // the run's prune to what it listed (opts.PruneOnly) and returns nil; any
 // other answer, or an interrupt, is an exitFailed error before any
 // mutating call.
-func confirmPrune(ctx context.Context, c *cli, client *afi.Client, p *plan.Plan, opts *executor.Options) error {
+func confirmPrune(ctx context.Context, c *cli, lanes []executor.Lane, p *plan.Plan, opts *executor.Options) error {
 	what := "--prune"
 	if !opts.Prune {
 		what = "the plan's retain: rules"
 	}
 	fmt.Fprintln(c.stderr, "afisync: "+what+" on a terminal: looking for what it would delete first (--yes skips the question)")
-	set, err := executor.PreviewPrune(ctx, client, p, *opts)
+	set, err := executor.PreviewPruneAccounts(ctx, lanes, p, *opts)
 	switch {
 	case ctx.Err() != nil:
 		return withCode(exitFailed, errors.New("interrupted before the prune question; nothing was changed"))

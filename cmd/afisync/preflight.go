@@ -26,7 +26,9 @@ of the plan may need is allowed, in every destination region:
 CopyFpgaImage and CreateTags always; ModifyFpgaImageAttribute when the plan
 shares copies or sets names or descriptions; DeleteTags with exclusive_tags;
 DeleteFpgaImage and ResetFpgaImageAttribute with --prune. Nothing changes in
-AWS.
+AWS. A plan with accounts: is checked in each account with its own
+credentials; an account whose credentials fail has one denied
+"credentials" check that says why.
 
 It also works out each region's AFI quota as sync would (--afi-limit,
 settings.quota, Service Quotas, default) and names every region a sync
@@ -59,12 +61,12 @@ line.`,
 				ov.AFILimit = &afiLimit
 			}
 			opts := executor.Resolve(p, ov, executor.Options{Prune: prune, Logger: logger})
-			client, closeClient, err := connect(ctx, c, p, &opts)
+			lanes, _, closeClient, err := connectLanes(ctx, c, p, &opts)
 			if err != nil {
 				return withCode(connectExitCode(err), err)
 			}
 			defer closeClient()
-			pf, err := executor.Preflight(ctx, client, p, opts)
+			pf, err := executor.PreflightAccounts(ctx, lanes, p, opts)
 			if err != nil {
 				return withCode(exitFailed, afi.Explain(err))
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/notify"
 )
 
@@ -66,6 +67,9 @@ type cli struct {
 	// notify holds the notifier settings no flag sets (retries and their
 	// backoff; zero: notify's defaults). Tests shorten the waits.
 	notify notify.Config
+	// clock is the runs' clock (nil: real time). Tests pass one that moves
+	// a simulator's manual clock on instead of sleeping.
+	clock executor.Clock
 }
 
 // run executes afisync with args (without the program name) and returns the

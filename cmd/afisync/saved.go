@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,6 +58,12 @@ func applySaved(sv *saved.File, o *executor.Options) func() error {
 	if sv != nil {
 		o.Retries, o.Prune, o.PrunePublic, o.Refresh = sv.Settings.Retries, sv.Settings.Prune, sv.Settings.PrunePublic, sv.Settings.Refresh
 		o.Expect = &executor.Expectation{Account: sv.Account, Decisions: sv.Decisions}
+		if len(sv.Accounts) > 0 {
+			o.Expect, o.ExpectAccounts = nil, map[string]*executor.Expectation{}
+			for _, a := range sv.Accounts {
+				o.ExpectAccounts[a.Name] = &executor.Expectation{Account: a.ID, Decisions: a.Decisions}
+			}
+		}
 	}
 	return func() error { return nil }
 }
@@ -67,13 +74,36 @@ func saveTo(path string, p *plan.Plan, o *executor.Options) func() error {
 	var account string
 	var ds []reconcile.Decision
 	decided := false
-	o.Decided = func(a string, d []reconcile.Decision) { account, ds, decided = a, d, true }
+	var accounts []saved.Account
+	if len(p.Accounts) > 0 {
+		// Each account's decisions, one call at a time (RunAccounts).
+		o.DecidedAccount = func(name, a string, d []reconcile.Decision) {
+			if d == nil {
+				d = []reconcile.Decision{}
+			}
+			accounts = append(accounts, saved.Account{Name: name, ID: a, Decisions: d})
+		}
+	} else {
+		o.Decided = func(a string, d []reconcile.Decision) { account, ds, decided = a, d, true }
+	}
 	return func() error {
+		if len(accounts) > 0 {
+			// Saved only when every account that runs has decided: an
+			// account that failed leaves no file (its lane has the error).
+			if want := len(p.AccountNames()); len(accounts) < want {
+				return fmt.Errorf("cannot save the plan to %s: %d of its %d accounts could not decide (see above)", path, want-len(accounts), want)
+			}
+			sort.Slice(accounts, func(i, j int) bool { return accounts[i].Name < accounts[j].Name })
+			decided = true
+		}
 		if !decided {
 			return nil
 		}
 		sv, err := saved.New(p, account, saved.Settings{Retries: o.Retries, Prune: o.Prune, PrunePublic: o.PrunePublic, Refresh: o.Refresh},
 			ds, time.Now(), versionString())
+		if sv != nil {
+			sv.Accounts = accounts
+		}
 		if err == nil {
 			err = sv.Write(path)
 		}
@@ -118,13 +148,20 @@ makes no AWS call. Apply it with afisync sync --from FILE.`,
 // savedReport is the dry-run report a saved plan stands for.
 func savedReport(sv *saved.File) *report.Report {
 	rep := &report.Report{Plan: sv.PlanName, Account: sv.Account, StartedAt: sv.CreatedAt, FinishedAt: sv.CreatedAt, DryRun: true}
-	for _, d := range sv.Decisions {
-		t := report.Target{SourceAFI: d.SourceAFI, SourceRegion: d.SourceRegion, Region: d.Region, AGFI: d.Basis.SourceAGFI,
-			CopyAFI: d.Basis.CopyAFI, Status: executor.PlannedStatus(d.Action), Attempts: d.Attempt, Message: d.Reason}
-		if d.Action == reconcile.ActionNone {
-			t.Message = ""
+	add := func(ds []reconcile.Decision, id, name string) {
+		for _, d := range ds {
+			t := report.Target{SourceAFI: d.SourceAFI, SourceRegion: d.SourceRegion, Region: d.Region, AGFI: d.Basis.SourceAGFI,
+				CopyAFI: d.Basis.CopyAFI, Status: executor.PlannedStatus(d.Action), Attempts: d.Attempt, Message: d.Reason, Account: id, AccountName: name}
+			if d.Action == reconcile.ActionNone {
+				t.Message = ""
+			}
+			rep.Targets = append(rep.Targets, t)
 		}
-		rep.Targets = append(rep.Targets, t)
+	}
+	add(sv.Decisions, "", "")
+	for _, a := range sv.Accounts {
+		add(a.Decisions, a.ID, a.Name)
+		rep.Accounts = append(rep.Accounts, report.Account{Name: a.Name, ID: a.ID})
 	}
 	rep.Finish()
 	return rep

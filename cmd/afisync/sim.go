@@ -36,6 +36,7 @@ type simFlags struct {
 	latency       time.Duration
 	deny          []string
 	afiLimit      int
+	externalIDs   []string
 }
 
 func newSimCmd(c *cli) *cobra.Command {
@@ -45,9 +46,11 @@ func newSimCmd(c *cli) *cobra.Command {
 		Short: "Serve an EC2 endpoint simulator for the FPGA calls",
 		Long: `sim serves ec2sim, an in-memory EC2 endpoint for the Amazon FPGA Image calls
 (Create/Copy/Describe/DeleteFpgaImage, Create/Delete/DescribeTags, the FPGA image
-attribute calls, DescribeRegions) and STS GetCallerIdentity. The aws CLI and
-the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url. The Region
-comes from each request's signature and the account from its access key.
+attribute calls, DescribeRegions) and STS GetCallerIdentity and AssumeRole. The
+aws CLI and the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url.
+The Region comes from each request's signature and the account from its access
+key; AssumeRole gives keys of the role's account (any role can be assumed but
+those of --deny ACCOUNT, and those --role-external-id guards need their ID).
 
 It prints the endpoint it bound and the environment a client needs, then
 serves until interrupted. --env-file also writes that environment, as shell
@@ -87,7 +90,8 @@ YAML when there is no state yet. GET /_sim/stats returns call counts as JSON; PO
 	fl.Float64Var(&f.failRate, "fail-rate", 0, "fraction of cross-region copies that end failed with a transient error")
 	fl.DurationVar(&f.latency, "latency", 0, "delay added to every call")
 	fl.IntVar(&f.afiLimit, "afi-limit", 0, "AFIs an account may hold per Region (any state but deleted); Create/CopyFpgaImage past it answer "+ec2sim.CodeAFILimit+" (0: no limit)")
-	fl.StringArrayVar(&f.deny, "deny", nil, "ACCOUNT=Action[,Action…]: answer UnauthorizedOperation (repeatable)")
+	fl.StringArrayVar(&f.deny, "deny", nil, "ACCOUNT=Action[,Action…]: answer UnauthorizedOperation to that account's calls; ACCOUNT alone: refuse AssumeRole of its roles (AccessDenied) (repeatable)")
+	fl.StringArrayVar(&f.externalIDs, "role-external-id", nil, "ROLE_ARN=ID: AssumeRole of that role needs this external ID, else AccessDenied (repeatable)")
 	return cmd
 }
 
@@ -150,11 +154,26 @@ func (f *simFlags) options() (ec2sim.Options, error) {
 	}
 	for _, d := range f.deny {
 		acct, actions, ok := strings.Cut(d, "=")
-		if !ok || !awsid.ValidAccountID(acct) || actions == "" {
-			errs = append(errs, fmt.Errorf("--deny %q: want ACCOUNT=Action[,Action…]", d))
+		switch {
+		case !ok && awsid.ValidAccountID(acct):
+			o.DenyAssumeRole = append(o.DenyAssumeRole, acct)
+		case !ok || !awsid.ValidAccountID(acct) || actions == "":
+			errs = append(errs, fmt.Errorf("--deny %q: want ACCOUNT=Action[,Action…], or ACCOUNT alone to refuse AssumeRole of its roles", d))
+		default:
+			o.Deny[acct] = append(o.Deny[acct], strings.Split(actions, ",")...)
+		}
+	}
+	for _, x := range f.externalIDs {
+		// An external ID may hold "=" (base64), a role ARN hardly ever.
+		arn, id, ok := strings.Cut(x, "=")
+		if _, why := awsid.ParseRoleARN(arn); !ok || why != "" || id == "" {
+			errs = append(errs, fmt.Errorf("--role-external-id %q: want ROLE_ARN=EXTERNAL_ID, like arn:aws:iam::111122223333:role/afisync=fleet-7f3a", x))
 			continue
 		}
-		o.Deny[acct] = append(o.Deny[acct], strings.Split(actions, ",")...)
+		if o.ExternalIDs == nil {
+			o.ExternalIDs = map[string]string{}
+		}
+		o.ExternalIDs[arn] = id
 	}
 	return o, errors.Join(errs...)
 }

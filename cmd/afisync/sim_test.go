@@ -93,6 +93,7 @@ func startSim(t *testing.T, args ...string) (endpoint string, out *simOutput, st
 type awsJob struct {
 	region string
 	args   []string
+	env    []string // added to the clean environment (and winning over it)
 	code   int
 	out    []byte
 	errOut string
@@ -128,12 +129,15 @@ func awsBatch(t *testing.T, endpoint string, jobs ...*awsJob) {
 	argv := func(j *awsJob) []string {
 		return append([]string{"--endpoint-url", endpoint, "--region", j.region, "--output", "json"}, j.args...)
 	}
-	if awsBatchInOneProcess(t, dir, env, jobs, argv) {
+	// Jobs with an environment of their own (a session's keys) run as
+	// processes of their own.
+	perJobEnv := slices.ContainsFunc(jobs, func(j *awsJob) bool { return len(j.env) > 0 })
+	if !perJobEnv && awsBatchInOneProcess(t, dir, env, jobs, argv) {
 		return
 	}
 	for _, j := range jobs {
 		cmd := exec.Command("aws", argv(j)...)
-		cmd.Env = append(slices.Clip(env), "AWS_DEFAULT_REGION="+j.region)
+		cmd.Env = append(append(slices.Clip(env), "AWS_DEFAULT_REGION="+j.region), j.env...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -330,6 +334,47 @@ images:
     region: us-east-1
     name: amazon-owned
 `
+
+// TestSimAssumeRoleWithAWSCLI assumes roles with the aws CLI: granted (the
+// right external ID), refused (--deny ACCOUNT, a wrong or missing external
+// ID, as AccessDenied), and then uses the session's keys to act as the
+// role's account.
+func TestSimAssumeRoleWithAWSCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the aws CLI 5 times")
+	}
+	needAWSCLI(t)
+	const role = "arn:aws:iam::444455556666:role/ci/afisync"
+	seed := filepath.Join(t.TempDir(), "seed.yaml")
+	os.WriteFile(seed, []byte("images:\n  - {id: afi-0444455556666aaaa, region: us-east-1, account: \"444455556666\", name: prod-shell}\n"), 0o644)
+	ep, _, stop := startSim(t, "--seed", seed, "--deny", "999999999999", "--role-external-id", role+"=fleet=7f3a")
+	defer stop()
+	assume := func(arn string, extra ...string) *awsJob {
+		return &awsJob{region: "us-east-1", args: append([]string{"sts", "assume-role", "--role-arn", arn, "--role-session-name", "afisync-fleet"}, extra...)}
+	}
+	ok, wrong, missing, denied := assume(role, "--external-id", "fleet=7f3a"), assume(role, "--external-id", "fleet"), assume(role),
+		assume("arn:aws:iam::999999999999:role/afisync")
+	awsBatch(t, ep, ok, wrong, missing, denied)
+	for _, j := range []*awsJob{wrong, missing, denied} {
+		if j.code == 0 || !strings.Contains(j.errOut, "(AccessDenied) when calling the AssumeRole operation") ||
+			!strings.Contains(j.errOut, "User: arn:aws:iam::111122223333:user/ec2sim is not authorized to perform: sts:AssumeRole on resource: "+j.args[3]+"\n") {
+			t.Errorf("aws %s: exit %d, %s", strings.Join(j.args, " "), j.code, j.errOut)
+		}
+	}
+	out := ok.decoded(t)
+	creds, _ := out["Credentials"].(map[string]any)
+	user, _ := out["AssumedRoleUser"].(map[string]any)
+	if user["Arn"] != "arn:aws:sts::444455556666:assumed-role/afisync/afisync-fleet" || creds["Expiration"] == nil {
+		t.Fatalf("assume-role: %v", out)
+	}
+	session := []string{"AWS_ACCESS_KEY_ID=" + creds["AccessKeyId"].(string), "AWS_SECRET_ACCESS_KEY=" + creds["SecretAccessKey"].(string),
+		"AWS_SESSION_TOKEN=" + creds["SessionToken"].(string)}
+	describe := &awsJob{region: "us-east-1", env: session, args: []string{"ec2", "describe-fpga-images", "--owners", "self"}}
+	awsBatch(t, ep, describe)
+	if id := describe.one(t)["FpgaImageId"]; id != "afi-0444455556666aaaa" {
+		t.Errorf("the session sees %v, want the role account's AFI", id)
+	}
+}
 
 // TestSimWithAWSCLI reproduces the examples of AWS's copy_fpga_image
 // documentation with the real aws CLI against afisync sim. The 21 calls run
@@ -609,6 +654,9 @@ func TestSimCommandLineErrors(t *testing.T) {
 		{[]string{"--accounts", "AKID=12"}, "--accounts"},
 		{[]string{"--fpga-regions", "us-east-9"}, "unknown region"},
 		{[]string{"--deny", "CopyFpgaImage"}, "--deny"},
+		{[]string{"--deny", "12345"}, "--deny"},
+		{[]string{"--role-external-id", "arn:aws:iam::111122223333:role/x"}, "--role-external-id"},
+		{[]string{"--role-external-id", "arn:aws:iam::1111:role/x=id"}, "--role-external-id"},
 		{[]string{"--seed", badSeed}, "bad.yaml:3: ec2sim: region \"us-east-2\" is not an FPGA region"},
 		{[]string{"--seed", unknownKey}, "field colour not found"},
 		{[]string{"--seed", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},

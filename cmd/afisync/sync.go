@@ -53,6 +53,15 @@ failed; copies that fail for a transient reason are copied again up to
 SIGINT/SIGTERM, nothing new starts, calls in flight get 5 s, and the report
 is printed (a second signal exits at once, without one).
 
+A plan with accounts: runs every account at once, each with its own
+credentials (its profile, or its role assumed with source_profile or the
+command's own credentials), pacing, claims and --concurrency slots, within
+the one --timeout, and prints one report grouped by account. An account
+whose credentials fail has its targets skipped, with one line saying why;
+the others carry on (exit 1). Copies shared with an account of the plan
+are then looked for with that account's own credentials: one it cannot see
+fails its target.
+
 --prune deletes this plan's copies that the plan no longer lists. On a
 terminal (standard input and standard error both terminals), sync first
 works out what it would delete (a dry run), lists it, and asks
@@ -173,33 +182,35 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		PrunePublic: f.prunePublic,
 		Refresh:     f.refresh,
 		Logger:      logger,
+		Clock:       c.clock,
 	})
 	save := applySaved(sv, &opts)
 	if f.out != "" {
 		save = saveTo(f.out, p, &opts)
 	}
 
-	client, closeClient, err := connect(ctx, c, p, &opts)
+	terminalPrune := (f.prune || p.HasRetention()) && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr)
+	lanes, calls, closeClient, err := connectLanes(ctx, c, p, &opts)
 	if err != nil {
 		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
 	}
 	defer closeClient()
-	if (f.prune || p.HasRetention()) && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr) {
-		if err := confirmPrune(ctx, c, client, p, &opts); err != nil {
+	if terminalPrune {
+		if err := confirmPrune(ctx, c, lanes, p, &opts); err != nil {
 			return err
 		}
 	}
 	if err := un.startProgress(&opts); err != nil {
 		return withCode(exitInvalid, err)
 	}
-	rep, err := executor.Run(ctx, client, p, opts)
+	rep, err := executor.RunAccounts(ctx, lanes, p, opts)
 	un.stopProgress()
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
 	} else if serr := save(); serr != nil {
 		rep.Error = serr.Error()
 	}
-	return un.deliver(ctx, rep, client, nil)
+	return un.deliver(ctx, rep, calls(), nil)
 }
 
 // overrides are the settings given on the command line, checked.

@@ -131,17 +131,14 @@ func (un *unattended) startProgress(opts *executor.Options) error {
 // stopProgress draws the view's last frame; the report comes next.
 func (un *unattended) stopProgress() { un.view.Close() }
 
-// deliver hands the report to outcome.Deliver and turns its exit status
-// into the command's result. runErr, when set, is why the run could not
-// start (rep is then outcome.StartFailure's): it carries its own exit code,
-// and the error on stderr says all of it.
-func (un *unattended) deliver(ctx context.Context, rep *report.Report, client *afi.Client, runErr error) error {
+// deliver hands the report (and the run's AWS calls, for the metrics file)
+// to outcome.Deliver and turns its exit status into the command's result.
+// runErr, when set, is why the run could not start (rep is then
+// outcome.StartFailure's): it carries its own exit code, and the error on
+// stderr says all of it.
+func (un *unattended) deliver(ctx context.Context, rep *report.Report, calls []afi.CallStat, runErr error) error {
 	cfg := un.out
 	cfg.Logger = un.logger
-	var calls []afi.CallStat
-	if client != nil {
-		calls = client.Calls()
-	}
 	code, err := outcome.Deliver(ctx, cfg, outcome.Run{Report: rep, Calls: calls, StartFailed: runErr != nil})
 	var ee *exitError
 	switch {

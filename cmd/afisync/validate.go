@@ -21,7 +21,8 @@ func newValidateCmd(c *cli) *cobra.Command {
 		Use:   "validate --plan FILE [--print]",
 		Short: "Check a plan file offline; optionally print the effective plan",
 		Long: `validate reads a plan file and checks it strictly: unknown keys, wrong types,
-malformed AFI IDs, regions and account IDs, duplicates, and empty target sets.
+malformed AFI IDs, regions, account IDs and role ARNs, unknown account names,
+duplicates, and empty target sets.
 Every problem is printed to stderr as FILE:LINE:COL: what is wrong; what would
 be right. It makes no AWS call and needs no credentials.
 
@@ -143,6 +144,9 @@ func planSummary(p *plan.Plan) string {
 	}
 	s := fmt.Sprintf("%s: valid plan %q: %s, %s in %s", p.File, p.Name,
 		plural(len(p.AFIs), "entry"), plural(len(targets), "target"), plural(len(regions), "region"))
+	if len(p.Accounts) > 0 {
+		s += ", " + plural(len(p.Accounts), "account")
+	}
 	var notes []string
 	if selectors > 0 {
 		notes = append(notes, fmt.Sprintf("%s, expanded when sync runs", plural(selectors, "selector")))

@@ -47,6 +47,24 @@ func TestValidateExample(t *testing.T) {
 	}
 }
 
+// TestValidateAccounts: the summary counts a plan's accounts, and --print
+// states them (ID from the role ARN included).
+func TestValidateAccounts(t *testing.T) {
+	const accountsPlan = "../../testdata/plans/valid/accounts.yaml"
+	code, stdout, stderr := execAfisync(t, nil, "validate", "--plan", accountsPlan, "--print")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if want := accountsPlan + `: valid plan "fleet": 3 entries, 6 targets in 2 regions, 4 accounts (1 selector, expanded when sync runs)` + "\n"; stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+	for _, want := range []string{"accounts:\n  ci:\n    profile: ci-sso\n", "    role_arn: arn:aws:iam::222222222222:role/afisync\n", `    id: "222222222222"`, "account: prod"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--print output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
 func TestValidatePrintRoundTrips(t *testing.T) {
 	code, stdout, stderr := execAfisync(t, nil, "validate", "--plan", examplePlan, "--print")
 	if code != exitOK {

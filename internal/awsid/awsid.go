@@ -11,6 +11,8 @@ package awsid
 
 import (
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -118,4 +120,62 @@ func PartitionOf(region string) string {
 	default:
 		return "aws"
 	}
+}
+
+// A RoleARN is the parts of an IAM role ARN,
+// arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
+type RoleARN struct {
+	Partition string // aws, aws-us-gov or aws-cn
+	Account   string // the 12-digit account that holds the role
+	Path      string // "/" or "/a/b/": the role's path
+	Name      string // the role's name
+}
+
+// IAM's limits on a role's name and path.
+const (
+	MaxRoleNameLen = 64
+	MaxRolePathLen = 512
+)
+
+var (
+	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	rolePathRE = regexp.MustCompile(`^/([\x21-\x7e]+/)?$`)
+)
+
+// ParseRoleARN splits an IAM role ARN into its parts. When it is not one,
+// it returns what is wrong, in words that fit "role_arn …: WHY".
+func ParseRoleARN(arn string) (RoleARN, string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return RoleARN{}, "is not an ARN; a role ARN is written arn:aws:iam::111122223333:role/NAME"
+	}
+	r := RoleARN{Partition: parts[1], Account: parts[4]}
+	switch {
+	case !slices.Contains([]string{"aws", "aws-us-gov", "aws-cn"}, r.Partition):
+		return RoleARN{}, "has an unknown partition " + strconv.Quote(r.Partition) + "; use aws, aws-us-gov or aws-cn"
+	case parts[2] != "iam":
+		return RoleARN{}, "is not an IAM ARN (service " + strconv.Quote(parts[2]) + "); a role ARN is arn:" + r.Partition + ":iam::ACCOUNT:role/NAME"
+	case parts[3] != "":
+		return RoleARN{}, "has a region; IAM ARNs have none: arn:" + r.Partition + ":iam::ACCOUNT:role/NAME"
+	case !ValidAccountID(r.Account):
+		return RoleARN{}, "has no 12-digit account ID between iam:: and :role/"
+	}
+	res, ok := strings.CutPrefix(parts[5], "role/")
+	if !ok {
+		return RoleARN{}, "names no role (" + strconv.Quote(parts[5]) + "); the resource of a role ARN is role/NAME or role/PATH/NAME"
+	}
+	i := strings.LastIndexByte(res, '/')
+	r.Path, r.Name = "/"+res[:i+1], res[i+1:]
+	if i < 0 {
+		r.Path = "/"
+	}
+	switch {
+	case r.Name == "":
+		return RoleARN{}, "has no role name after role/"
+	case len(r.Name) > MaxRoleNameLen || !roleNameRE.MatchString(r.Name):
+		return RoleARN{}, "has an invalid role name " + strconv.Quote(r.Name) + "; IAM role names are 1-64 letters, digits and +=,.@_-"
+	case len(r.Path) > MaxRolePathLen || !rolePathRE.MatchString(r.Path):
+		return RoleARN{}, "has an invalid role path " + strconv.Quote(r.Path) + "; a path is / or /printable/characters/"
+	}
+	return r, ""
 }

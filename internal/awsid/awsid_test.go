@@ -146,3 +146,34 @@ func TestStdlibOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRoleARN(t *testing.T) {
+	tests := []struct {
+		arn  string
+		want RoleARN // zero: not a role ARN
+		why  string  // part of the reason
+	}{
+		{"arn:aws:iam::111122223333:role/afisync", RoleARN{"aws", "111122223333", "/", "afisync"}, ""},
+		{"arn:aws-us-gov:iam::111122223333:role/ci/deploy/afisync", RoleARN{"aws-us-gov", "111122223333", "/ci/deploy/", "afisync"}, ""},
+		{"arn:aws-cn:iam::012345678901:role/a+=,.@_-b", RoleARN{"aws-cn", "012345678901", "/", "a+=,.@_-b"}, ""},
+		{"afisync", RoleARN{}, "is not an ARN"},
+		{"arn:aws:iam::111122223333", RoleARN{}, "is not an ARN"},
+		{"arn:aws:iam::111122223333:user/bob", RoleARN{}, "names no role"},
+		{"arn:aws:sts::111122223333:assumed-role/x/y", RoleARN{}, "is not an IAM ARN"},
+		{"arn:aws:iam:us-east-1:111122223333:role/x", RoleARN{}, "has a region"},
+		{"arn:aws:iam::11112222333:role/x", RoleARN{}, "12-digit"},
+		{"arn:aws:iam::111122223333:role/", RoleARN{}, "no role name"},
+		{"arn:aws:iam::111122223333:role/ci/", RoleARN{}, "no role name"},
+		{"arn:aws:iam::111122223333:role/bad name", RoleARN{}, "invalid role name"},
+		{"arn:aws:iam::111122223333:role/" + strings.Repeat("x", 65), RoleARN{}, "invalid role name"},
+		{"arn:aws:iam::111122223333:role/a b/x", RoleARN{}, "invalid role path"},
+		{"arn:azure:iam::111122223333:role/x", RoleARN{}, "unknown partition"},
+		{"arn:aws:iam::111122223333:role//x", RoleARN{}, "invalid role path"},
+	}
+	for _, tt := range tests {
+		got, why := ParseRoleARN(tt.arn)
+		if got != tt.want || (tt.why == "") != (why == "") || !strings.Contains(why, tt.why) {
+			t.Errorf("ParseRoleARN(%q) = %+v, %q; want %+v and a reason with %q", tt.arn, got, why, tt.want, tt.why)
+		}
+	}
+}

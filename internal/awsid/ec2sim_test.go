@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/ec2sim"
@@ -140,6 +142,30 @@ func TestSimulatorTagLimits(t *testing.T) {
 		}
 		if accepted := err == nil; accepted != tc.ok {
 			t.Errorf("%s: the simulator accepted: %v (%v); awsid's limits say %v", tc.name, accepted, err, tc.ok)
+		}
+	}
+}
+
+// TestSimulatorAssumesTheSameRoles: the simulator lets a role be assumed
+// exactly when awsid takes its ARN for a role ARN (it refuses the others
+// with AccessDenied, as AWS does).
+func TestSimulatorAssumesTheSameRoles(t *testing.T) {
+	srv := httptest.NewServer(newSim())
+	defer srv.Close()
+	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	for _, arn := range []string{
+		"arn:aws:iam::111122223333:role/afisync", "arn:aws-us-gov:iam::111122223333:role/a/b/afisync", "arn:aws-cn:iam::111122223333:role/a+=,.@_-b",
+		"arn:aws:iam::111122223333:user/afisync", "arn:aws:iam:us-east-1:111122223333:role/x", "arn:aws:iam::11112222333:role/afisync",
+		"arn:aws:iam::111122223333:role/", "arn:aws:iam::111122223333:role/ci/", "arn:aws:iam::111122223333:role/bad name",
+		"arn:aws:iam::111122223333:role/" + strings.Repeat("x", 65), "arn:aws:iam::111122223333:role/" + strings.Repeat("x", 64),
+		"arn:aws:iam::111122223333:role/a b/x", "arn:azure:iam::111122223333:role/x", "arn:aws:sts::111122223333:role/x",
+		"arn:aws:iam::111122223333:role//x", "arn:aws:iam::111122223333:role/a//x",
+	} {
+		_, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")})
+		_, why := awsid.ParseRoleARN(arn)
+		if assumed := err == nil; assumed != (why == "") {
+			t.Errorf("%s: the simulator assumes it: %v (%v); awsid: %q", arn, assumed, err, why)
 		}
 	}
 }

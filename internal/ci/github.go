@@ -90,6 +90,9 @@ func (g GitHub) Annotations(w io.Writer, rep *report.Report) error {
 			continue
 		}
 		title := fmt.Sprintf("afisync: %s/%s → %s %s", t.SourceRegion, t.SourceAFI, t.Region, t.Status)
+		if t.AccountName != "" {
+			title = fmt.Sprintf("afisync: account %s: %s/%s → %s %s", t.AccountName, t.SourceRegion, t.SourceAFI, t.Region, t.Status)
+		}
 		msg := t.Message
 		if msg == "" {
 			msg = string(t.Status)

@@ -71,6 +71,16 @@ func TestAnnotations(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("annotations:\n%s\nwant:\n%s", b.String(), want)
 	}
+	// A plan with accounts: names the target's account.
+	b.Reset()
+	rep := &report.Report{Targets: []report.Target{{SourceAFI: "afi-5", SourceRegion: "us-east-1", Region: "us-west-2", Status: report.StatusSkipped,
+		Message: "account ci: AccessDenied", AccountName: "ci"}}}
+	if err := (GitHub{Annotate: true}).Annotations(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if want := "::error title=afisync%3A account ci%3A us-east-1/afi-5 → us-west-2 skipped::account ci: AccessDenied\n"; b.String() != want {
+		t.Errorf("annotation %q, want %q", b.String(), want)
+	}
 	b.Reset()
 	(GitHub{Annotate: true}).ErrorAnnotation(&b, "sync", errors.New("no credentials:\nnone"))
 	if b.String() != "::error title=afisync sync failed::no credentials:%0Anone\n" {

@@ -4,6 +4,7 @@
 package simenv
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -31,6 +32,10 @@ const (
 type Env struct {
 	Sim      *ec2sim.Sim
 	Endpoint string // http://127.0.0.1:PORT
+	// Accounts are the simulated IDs of the plan's accounts, by name:
+	// the account's id: (or its role's account) when the plan gives one,
+	// else one made up (SimulatedAccountID).
+	Accounts map[string]string
 	srv      *http.Server
 	served   chan struct{} // closed when Serve has returned
 }
@@ -39,15 +44,20 @@ type Env struct {
 // explicit source AFI of p (available, owned by the caller) and, for each
 // selector, one AFI that it matches. Builds take BuildTime.
 func Start(p *plan.Plan) (*Env, error) {
-	sim := ec2sim.New(ec2sim.Options{CopyTime: CopyTime, BuildTime: BuildTime, Jitter: Jitter, Seed: 1})
-	if err := Seed(sim, p); err != nil {
+	ids := AccountIDs(p)
+	keys := map[string]string{}
+	for name, id := range ids {
+		keys[AccessKey(name)] = id
+	}
+	sim := ec2sim.New(ec2sim.Options{CopyTime: CopyTime, BuildTime: BuildTime, Jitter: Jitter, Seed: 1, Accounts: keys})
+	if err := seed(sim, p, ids); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start the simulator: %w", err)
 	}
-	e := &Env{Sim: sim, Endpoint: "http://" + ln.Addr().String(), srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}, served: make(chan struct{})}
+	e := &Env{Sim: sim, Accounts: ids, Endpoint: "http://" + ln.Addr().String(), srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}, served: make(chan struct{})}
 	go func() {
 		defer close(e.served)
 		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -67,6 +77,44 @@ func (e *Env) Config() afi.Config {
 	}
 }
 
+// AccountConfig is the configuration of plan account a in the simulator,
+// from base (Config's): an account with a profile signs with the
+// simulated access key of its own (AccessKey), which the simulator maps to
+// its ID; an account with a role assumes it through the simulator's STS
+// with base's credentials. No profile is read.
+func (e *Env) AccountConfig(base afi.Config, a plan.Account) afi.Config {
+	c := afi.AccountConfig(base, a)
+	c.Profile, c.SourceProfile = "", ""
+	c.Credentials = base.Credentials
+	if a.RoleARN == "" {
+		c.Credentials = credentials.NewStaticCredentialsProvider(AccessKey(a.Name), "simulated", "")
+	}
+	return c
+}
+
+// AccessKey is the simulated access key ID of plan account name.
+func AccessKey(name string) string {
+	return "AKIASIM" + strings.ToUpper(hex.EncodeToString([]byte(name)))
+}
+
+// AccountIDs are the simulated IDs of p's accounts, by name: each
+// account's ID when the plan knows it, else SimulatedAccountID of its
+// place among the accounts.
+func AccountIDs(p *plan.Plan) map[string]string {
+	ids := map[string]string{}
+	for i, a := range p.Accounts {
+		ids[a.Name] = a.ID
+		if a.ID == "" {
+			ids[a.Name] = SimulatedAccountID(i)
+		}
+	}
+	return ids
+}
+
+// SimulatedAccountID is the made-up ID of the i-th account (from 0) of a
+// plan whose accounts: entry gives no ID: 100000000001, 100000000002, ….
+func SimulatedAccountID(i int) string { return fmt.Sprintf("%012d", 100000000001+i) }
+
 // Close stops the simulator at once: it closes the listener and every
 // connection, idle or not, and returns when the server has stopped. A run
 // closes the simulator after it has reported, when none of its calls is in
@@ -81,12 +129,16 @@ func (e *Env) Close() error {
 }
 
 // Seed adds p's sources to sim: each explicit source AFI, available and
-// owned by the simulator's default account, and one AFI matching each
-// selector. Builds are not seeded: the sync makes them.
-func Seed(sim *ec2sim.Sim, p *plan.Plan) error {
+// owned by its entry's account (the simulator's default account for an
+// entry without account:), and one AFI matching each selector. Builds are not seeded: the sync makes them.
+func Seed(sim *ec2sim.Sim, p *plan.Plan) error { return seed(sim, p, AccountIDs(p)) }
+
+// seed is Seed with the simulated accounts' IDs: each source is owned by
+// its entry's account.
+func seed(sim *ec2sim.Sim, p *plan.Plan, ids map[string]string) error {
 	seen := map[string]bool{}
 	for i, e := range p.AFIs {
-		img := ec2sim.Image{Region: e.SourceRegion, State: "available"}
+		img := ec2sim.Image{Region: e.SourceRegion, State: "available", Account: ids[e.Account]}
 		switch {
 		case e.Build != nil:
 			continue

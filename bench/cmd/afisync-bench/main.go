@@ -3,7 +3,8 @@
 // scenarios (afisync and the naive baseline), the sync --wait rows (copy
 // times, share_with, sources being built, in-sync reruns), the fault matrix
 // (with the rows of several plans and runs in one account: multi-plan,
-// concurrent-throttled, prune-race) and the SIGKILL case.
+// concurrent-throttled, prune-race), the SIGKILL case, and with -accounts
+// the accounts row (3 accounts against one, under EC2's real buckets).
 // docs/performance.md records its output.
 //
 //	go run ./bench/cmd/afisync-bench            # everything (a few minutes)
@@ -11,6 +12,7 @@
 //	go run ./bench/cmd/afisync-bench -sizes '' -faults=false -kill=false     # the sync --wait rows
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match endpoint
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match 'multi-plan|concurrent-throttled|prune-race'
+//	go run ./bench/cmd/afisync-bench -sizes '' -faults=false -wait=false -kill=false -accounts   # the accounts row
 package main
 
 import (
@@ -40,6 +42,7 @@ func main() {
 	match := flag.String("match", "", "run only the fault cases whose name matches this regular expression")
 	kill := flag.Bool("kill", true, "run the SIGKILL case (builds ./cmd/afisync)")
 	wait := flag.Bool("wait", true, "run the sync --wait rows (copy times, share_with, pending sources, in-sync reruns; filtered by -match)")
+	accounts := flag.Bool("accounts", false, "also run the accounts row: 3 accounts × 100 AFIs × 2 regions against 1 × 100 × 2, under EC2's real buckets (scale 1, whatever -scale says; ~25 s)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -48,13 +51,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "afisync-bench: -match:", err)
 		os.Exit(2)
 	}
-	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, *wait, re, *kill); err != nil {
+	if err := run(ctx, os.Stdout, *sizes, *scale, *latency, *concurrency, *baselineMax, *faults, *wait, re, *kill, *accounts); err != nil {
 		fmt.Fprintln(os.Stderr, "afisync-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults, wait bool, match *regexp.Regexp, kill bool) error {
+func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency time.Duration, concurrency, baselineMax int, faults, wait bool, match *regexp.Regexp, kill, accounts bool) error {
 	args := []string{"go", "run", "./bench/cmd/afisync-bench"}
 	for _, a := range os.Args[1:] {
 		if a == "" || strings.ContainsAny(a, " '\"|*?()&;<>$") {
@@ -95,6 +98,11 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 		fmt.Fprintln(w)
 		bench.WriteScenarioTable(w, results)
 		fmt.Fprintln(w)
+	}
+	if accounts {
+		if err := runAccounts(ctx, w, latency); err != nil {
+			return err
+		}
 	}
 	if wait {
 		if err := runWait(ctx, w, scale, match); err != nil {
@@ -176,6 +184,36 @@ func WaitRows(scale float64) []bench.WaitCase {
 			Pending: []bench.PendingSource{{After: 20 * time.Second}, {After: 20 * time.Second, Message: "DCP_CORRUPT: the design checkpoint (DCP) is corrupt"}}},
 		{Name: "rerun 1000×10 share_with, in sync (scale " + sc + ")", AFIs: 1000, Regions: 10, Scale: scale, Latency: lat, Share: true, RerunOnly: true, Seed: 65},
 	}
+}
+
+// runAccounts is the accounts row (issue 20): one run over 3 accounts ×
+// 100 AFIs × 2 regions and one over 1 account × 100 × 2, in this run,
+// under EC2's real buckets (scale 1); the first must take at most 1.25 ×
+// the second + 5 s.
+func runAccounts(ctx context.Context, w io.Writer, latency time.Duration) error {
+	c := bench.AccountsCase{Accounts: 3, AFIs: 100, Regions: 2, Scale: 1, Latency: latency, Seed: 71}
+	cmp, err := bench.CompareAccounts(ctx, c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Name(), err)
+	}
+	fmt.Fprintf(os.Stderr, "accounts: 1 × %.2fs, %d × %.2fs (bound %.2fs)\n", cmp.One.Wall.Seconds(), c.Accounts, cmp.Many.Wall.Seconds(), cmp.Bound().Seconds())
+	fmt.Fprintln(w, "### Accounts")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Scale 1 (EC2's real buckets, one set per account and region), latency %s a call, plain sync (copies finish at once). Bound: 1.25 × the one-account wall + 5 s.\n\n", latency)
+	fmt.Fprintln(w, "| Run | Targets | Copies | Failed | Wall (s) | Floor of one account (s) | Bound (s) | Within |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|---|")
+	for _, r := range []bench.AccountsResult{cmp.One, cmp.Many} {
+		within := "—"
+		if r.Accounts > 1 {
+			within = map[bool]string{true: "yes", false: "**no**"}[cmp.OK()]
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %.2f | %.2f | %.2f | %s |\n", r.Name, r.Targets, r.Copies, r.Failed, r.Wall.Seconds(), r.Ideal.Seconds(), cmp.Bound().Seconds(), within)
+	}
+	fmt.Fprintln(w)
+	if !cmp.OK() {
+		return fmt.Errorf("%s took %s, over the bound %s (or did not converge: %s)", c.Name(), cmp.Many.Wall, cmp.Bound(), cmp.Many.Why)
+	}
+	return nil
 }
 
 func runWait(ctx context.Context, w io.Writer, scale float64, match *regexp.Regexp) error {

@@ -1,0 +1,354 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/afisync/afisync/afi"
+	"github.com/afisync/afisync/ec2sim"
+	"github.com/afisync/afisync/executor"
+	"github.com/afisync/afisync/plan"
+	"github.com/afisync/afisync/reconcile"
+	"github.com/afisync/afisync/report"
+)
+
+// The accounts of the multi-account tests: access key → account ID.
+var accountKeys = map[string]string{"AKIDPROD": "222222222222", "AKIDDEV": "333333333333", "AKIDCI": "444444444444"}
+
+func newAccountsWorld(t *testing.T) *world {
+	return newWorld(t, ec2sim.Options{Accounts: accountKeys, CopyTime: 1})
+}
+
+// clientAs is a client that signs with access key key (an account of
+// accountKeys).
+func (w *world) clientAs(key string) *afi.Client {
+	w.t.Helper()
+	cfg := afi.Config{Region: "us-east-1", EndpointURL: w.srv.URL, Credentials: credentials.NewStaticCredentialsProvider(key, "secret", ""), Limits: map[string]afi.Limit{},
+		Backoff: func(int, error) time.Duration { return 0 }}
+	c, err := afi.New(context.Background(), cfg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// seedIn adds n available sources owned by account in region.
+func (w *world) seedIn(account, region string, n int) []string {
+	w.t.Helper()
+	var ids []string
+	for i := range n {
+		im, err := w.sim.AddImage(ec2sim.Image{Account: account, Region: region, Name: fmt.Sprintf("%s-src-%d", account[:4], i)})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		ids = append(ids, im.ID)
+	}
+	return ids
+}
+
+// accountsPlan is a plan whose entries of each account (by name) list
+// srcs[name], prod's shared with dev by name.
+func accountsPlan(t *testing.T, srcs map[string][]string, accounts []plan.Account) *plan.Plan {
+	t.Helper()
+	var all []string
+	for _, a := range []string{"ci", "dev", "prod"} {
+		all = append(all, srcs[a]...)
+	}
+	p := mkPlan(t, all, []string{"us-west-2", "eu-west-1"}, "")
+	p.Accounts = accounts
+	for i := range p.AFIs {
+		for name, ids := range srcs {
+			if slices.Contains(ids, p.AFIs[i].ID) {
+				p.AFIs[i].Account = name
+				if name == "prod" {
+					p.AFIs[i].ShareWithAccounts = []string{"dev"}
+				}
+			}
+		}
+	}
+	return p
+}
+
+func (w *world) runAccounts(ctx context.Context, lanes []executor.Lane, p *plan.Plan, o executor.Options) *report.Report {
+	w.t.Helper()
+	o.Clock = simClock{w.clock, &w.sleeps}
+	o.Concurrency = 8
+	o.PollInterval = time.Minute
+	rep, err := executor.RunAccounts(ctx, lanes, p, o)
+	if err != nil {
+		w.t.Logf("RunAccounts: %v", err)
+	}
+	return rep
+}
+
+// Three accounts in one run: prod and dev converge with their own
+// credentials, prod's copies are shared with dev and dev sees them; ci's
+// credentials fail, so its targets are skipped with the reason, and the
+// others carry on; a rerun changes nothing.
+func TestRunAccounts(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{
+		"prod": w.seedIn("222222222222", "us-east-1", 2),
+		"dev":  w.seedIn("333333333333", "us-east-1", 1),
+		"ci":   w.seedIn("444444444444", "us-east-1", 1),
+	}
+	accounts := []plan.Account{{Name: "ci", Profile: "ci"}, {Name: "dev", Profile: "dev"}, {Name: "prod", RoleARN: "arn:aws:iam::222222222222:role/afisync", ID: "222222222222"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := func() []executor.Lane {
+		return []executor.Lane{
+			{Name: "prod", Account: accounts[2], Client: w.clientAs("AKIDPROD")},
+			{Name: "dev", Account: accounts[1], Client: w.clientAs("AKIDDEV")},
+			{Name: "ci", Account: accounts[0], Err: errors.New(`profile "ci" is not in ~/.aws/config or ~/.aws/credentials`)},
+		}
+	}
+	rep := w.runAccounts(context.Background(), lanes(), p, executor.Options{Wait: true})
+	if got := rep.Summary; got[report.StatusCopied] != 6 || got[report.StatusSkipped] != 2 || len(rep.Targets) != 8 {
+		t.Fatalf("summary %v\n%s", got, text(rep))
+	}
+	if rep.ExitCode(false) != 1 || !strings.Contains(rep.Error, `account ci: profile "ci" is not in`) || strings.Count(rep.Error, "\n") != 0 {
+		t.Errorf("exit %d, error %q", rep.ExitCode(false), rep.Error)
+	}
+	for _, tg := range rep.Targets {
+		want := map[string]string{"prod": "222222222222", "dev": "333333333333", "ci": ""}[tg.AccountName]
+		if tg.Account != want {
+			t.Errorf("%s/%s: account %q, want %q", tg.AccountName, tg.SourceAFI, tg.Account, want)
+		}
+		switch tg.AccountName {
+		case "prod":
+			if !strings.Contains(tg.Message, "dev sees it") {
+				t.Errorf("prod target %s %s: message %q, want dev's check", tg.SourceAFI, tg.Region, tg.Message)
+			}
+		case "ci":
+			if tg.Status != report.StatusSkipped || !strings.HasPrefix(tg.Message, `account ci: profile "ci"`) {
+				t.Errorf("ci target: %s %q", tg.Status, tg.Message)
+			}
+		}
+	}
+	// Each account's copies are its own; prod's are shared with dev.
+	for name, key := range map[string]string{"prod": "222222222222", "dev": "333333333333"} {
+		for _, region := range []string{"us-west-2", "eu-west-1"} {
+			ims := w.sim.Images(key, region)
+			if len(ims) != len(srcs[name]) {
+				t.Errorf("%s in %s: %d copies, want %d", name, region, len(ims), len(srcs[name]))
+			}
+			for _, im := range ims {
+				if shared := slices.Contains(im.LoadPermissions, "333333333333"); shared != (name == "prod") {
+					t.Errorf("%s copy %s: load permissions %v", name, im.ID, im.LoadPermissions)
+				}
+			}
+		}
+	}
+	if len(rep.Accounts) != 3 || rep.Accounts[2].Summary[report.StatusCopied] != 4 || rep.Accounts[0].Error == "" {
+		t.Errorf("accounts %+v", rep.Accounts)
+	}
+
+	again := w.runAccounts(context.Background(), lanes()[:2], p, executor.Options{Wait: true})
+	if got := again.Summary; got[report.StatusInSync] != 6 || len(again.Targets) != 6 || again.ExitCode(false) != 0 {
+		t.Errorf("rerun without ci: %v %q\n%s", got, again.Error, text(again))
+	}
+}
+
+// A copy shared with dev that dev cannot see (its load permission was
+// removed by hand; the sharing digest hides that from prod's side) fails its
+// target, saying so.
+func TestRunAccountsConsumerCannotSee(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	prod := w.clientAs("AKIDPROD")
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true}); rep.ExitCode(false) != 0 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	west := w.sim.Images("222222222222", "us-west-2")
+	if len(west) != 1 {
+		t.Fatalf("copies in us-west-2: %v", west)
+	}
+	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true})
+	var bad []report.Target
+	for _, tg := range rep.Targets {
+		if tg.Status == report.StatusFailed {
+			bad = append(bad, tg)
+		}
+	}
+	want := "shared with dev (333333333333) but dev cannot see it: DescribeFpgaImages in us-west-2 with dev's credentials does not find " + west[0].ID
+	if len(bad) != 1 || bad[0].Region != "us-west-2" || !strings.Contains(bad[0].Message, want) || rep.ExitCode(false) != 1 {
+		t.Errorf("failed targets %+v, want one in us-west-2 saying %q\n%s", bad, want, text(rep))
+	}
+	// With --refresh prod reads the real load permissions and shares again.
+	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true, Refresh: true}); rep.ExitCode(false) != 0 {
+		t.Errorf("refresh: %s", text(rep))
+	}
+}
+
+// An account whose credentials are for another account than its id says
+// fails alone: its targets are skipped naming both IDs.
+func TestRunAccountsWrongID(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod", ID: "999999999999"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{})
+	want := `account prod: the credentials of profile "prod" are for account 222222222222, but the plan says 999999999999 (its id:): fix the profile or the plan`
+	if rep.Error != want || rep.Summary[report.StatusSkipped] != 2 || rep.Summary[report.StatusCopying] != 2 {
+		t.Errorf("error %q, summary %v; want %q\n%s", rep.Error, rep.Summary, want, text(rep))
+	}
+	if n := len(w.sim.Images("222222222222", "us-west-2")); n != 0 {
+		t.Errorf("prod's lane copied %d AFIs", n)
+	}
+}
+
+// A plan without accounts through RunAccounts is Run.
+func TestRunAccountsOneLaneIsRun(t *testing.T) {
+	w := newWorld(t, ec2sim.Options{})
+	srcs := w.seed("us-east-1", 2)
+	p := mkPlan(t, srcs, []string{"us-west-2"}, "")
+	rep := w.runAccounts(context.Background(), []executor.Lane{{Client: w.client(afi.Config{})}}, p, executor.Options{})
+	if rep.Account != account || rep.Accounts != nil || rep.Summary[report.StatusCopying] != 2 {
+		t.Errorf("report %+v", rep)
+	}
+	for _, tg := range rep.Targets {
+		if tg.Account != "" || tg.AccountName != "" {
+			t.Errorf("target names an account: %+v", tg)
+		}
+	}
+}
+
+// Preflight of a plan with accounts checks each account with its own
+// credentials; an account whose credentials fail has one denied check (and,
+// its ID unknown, nothing is shared with it, so no sharing call is checked).
+func TestPreflightAccounts(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")},
+		{Name: "dev", Account: accounts[0], Err: errors.New("the AWS SSO session has expired or was never started: run `aws sso login --profile dev` and try again")}}
+	pf, err := executor.PreflightAccounts(context.Background(), lanes, p, executor.Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range pf.Checks {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", c.AccountName, c.Account, c.Region, c.Action, c.Result))
+	}
+	want := []string{
+		"dev   credentials denied",
+		"prod 222222222222 eu-west-1 CopyFpgaImage allowed",
+		"prod 222222222222 eu-west-1 CreateTags allowed",
+		"prod 222222222222 us-west-2 CopyFpgaImage allowed",
+		"prod 222222222222 us-west-2 CreateTags allowed",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || pf.ExitCode() != 1 || !strings.Contains(pf.Checks[0].Message, "aws sso login --profile dev") {
+		t.Errorf("checks:\n%s\nwant:\n%s\n(exit %d, %q)", strings.Join(got, "\n"), strings.Join(want, "\n"), pf.ExitCode(), pf.Checks[0].Message)
+	}
+}
+
+// --prune works in each account of the plan, on that account's copies of
+// this plan, and never touches an account the plan does not name.
+func TestRunAccountsPrune(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 1), "ci": w.seedIn("444444444444", "us-east-1", 1)}
+	all := []plan.Account{{Name: "ci", Profile: "ci"}, {Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	lanes := func(names ...string) []executor.Lane {
+		keys := map[string]string{"prod": "AKIDPROD", "dev": "AKIDDEV", "ci": "AKIDCI"}
+		var out []executor.Lane
+		for _, a := range all {
+			if slices.Contains(names, a.Name) {
+				out = append(out, executor.Lane{Name: a.Name, Account: a, Client: w.clientAs(keys[a.Name])})
+			}
+		}
+		return out
+	}
+	if rep := w.runAccounts(context.Background(), lanes("ci", "dev", "prod"), accountsPlan(t, srcs, all), executor.Options{Wait: true}); rep.Summary[report.StatusCopied] != 8 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	// ci leaves the plan, and so does one of prod's sources.
+	kept := map[string][]string{"prod": srcs["prod"][:1], "dev": srcs["dev"]}
+	// The question on a terminal lists each account's deletions.
+	set, err := executor.PreviewPruneAccounts(context.Background(), lanes("dev", "prod"), accountsPlan(t, kept, all[1:]),
+		executor.Options{Prune: true, Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed strings.Builder
+	if err := set.Write(&listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Delete) != 2 || strings.Count(listed.String(), " of account prod (copy of us-east-1/"+srcs["prod"][1]+")") != 2 {
+		t.Errorf("preview: %d to delete\n%s", len(set.Delete), listed.String())
+	}
+	rep := w.runAccounts(context.Background(), lanes("dev", "prod"), accountsPlan(t, kept, all[1:]), executor.Options{Wait: true, Prune: true, PruneOnly: set.Allows})
+	if got := rep.Summary; got[report.StatusPruned] != 2 || got[report.StatusInSync] != 4 || rep.ExitCode(false) != 0 {
+		t.Fatalf("prune: %v\n%s", got, text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Status == report.StatusPruned && (tg.AccountName != "prod" || tg.SourceAFI != srcs["prod"][1]) {
+			t.Errorf("pruned %+v", tg)
+		}
+	}
+	for _, region := range []string{"us-west-2", "eu-west-1"} {
+		if n := len(w.sim.Images("444444444444", region)); n != 1 {
+			t.Errorf("ci, which the plan no longer names, has %d copies in %s, want its 1", n, region)
+		}
+	}
+}
+
+// Applying saved decisions over accounts is all or nothing: an account
+// whose run ends before it can check its decisions (its DescribeRegions is
+// denied, which --prune needs) stops every other account before any
+// change, and nobody waits for it forever.
+func TestRunAccountsSavedAllOrNothing(t *testing.T) {
+	w := newWorld(t, ec2sim.Options{Accounts: accountKeys, CopyTime: 1, Deny: map[string][]string{"333333333333": {"DescribeRegions"}}})
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	expect := map[string]*executor.Expectation{}
+	var order []string
+	w.runAccounts(context.Background(), lanes, p, executor.Options{DryRun: true, Prune: true, DecidedAccount: func(name, account string, ds []reconcile.Decision) {
+		order = append(order, name)
+		expect[name] = &executor.Expectation{Account: account, Decisions: ds}
+	}})
+	if len(expect) != 1 || expect["prod"] == nil {
+		t.Fatalf("decided %v, want prod's alone (dev cannot list its regions)", order)
+	}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Prune: true, ExpectAccounts: expect})
+	if !strings.Contains(rep.Error, "account prod: the saved plan is stale in account dev; nothing was changed") || rep.ExitCode(false) != 1 {
+		t.Errorf("error %q\n%s", rep.Error, text(rep))
+	}
+	if n := w.sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+		t.Errorf("%d copies made", n)
+	}
+}
+
+// Two accounts of the plan whose credentials reach one account fail both:
+// their runs would take each other's copies for their own.
+func TestRunAccountsSameAccount(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("222222222222", "us-east-1", 1), "ci": w.seedIn("444444444444", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "ci", Profile: "ci"}, {Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[2], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[1], Client: w.clientAs("AKIDPROD")},
+		{Name: "ci", Account: accounts[0], Client: w.clientAs("AKIDCI")}}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Prune: true})
+	want := "the credentials of accounts dev and prod all reach account 222222222222"
+	if got := rep.Summary; got[report.StatusSkipped] != 4 || got[report.StatusCopying] != 2 || strings.Count(rep.Error, want) != 2 {
+		t.Errorf("summary %v, error %q", got, rep.Error)
+	}
+	if n := w.sim.Stats().Count("DeleteFpgaImage", "", ""); n != 0 {
+		t.Errorf("%d deletions", n)
+	}
+}
