@@ -95,6 +95,10 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 		fmt.Fprintln(w)
 		bench.WriteScenarioTable(w, results)
 		fmt.Fprintln(w)
+		fmt.Fprintln(w, "### Where the time goes (afisync, from the simulator's call log)")
+		fmt.Fprintln(w)
+		bench.WritePhasesTable(w, results)
+		fmt.Fprintln(w)
 	}
 	if wait {
 		if err := runWait(ctx, w, scale, match); err != nil {
