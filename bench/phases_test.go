@@ -31,7 +31,7 @@ func TestPhasesOf(t *testing.T) {
 		wantCopies bool
 	}{
 		{name: "two regions", log: log, end: 3000, wantCopies: true, want: Phases{
-			FirstCopy: 90 * time.Millisecond, Copying: 2750 * time.Millisecond, Tail: 150 * time.Millisecond,
+			Inventory: 50 * time.Millisecond, FirstCopy: 90 * time.Millisecond, Copying: 2750 * time.Millisecond, Tail: 150 * time.Millisecond,
 			Region: "b", RegionCopies: 10, Refill: 5, CopyThrottled: 1}},
 		{name: "one region past its burst", log: a, end: 2200, wantCopies: true, want: Phases{
 			FirstCopy: 100 * time.Millisecond, Copying: 2000 * time.Millisecond, Tail: 100 * time.Millisecond,
