@@ -63,28 +63,31 @@ type Limit struct {
 	Burst int
 }
 
-// DefaultLimits pace each action per region a little below EC2's own
-// per-account, per-region, per-action token buckets (see
-// docs/aws-afi-api.md §6), so that a large sync is paced rather than
-// throttled. Each is 96% of EC2's refill rate and bucket size: close enough
-// that a sync of 500 AFIs × 8 regions runs within 5% of the throttle-bound
-// ideal, with a margin of 4% (and two bucket tokens) for the account's other
-// callers and for the client's and EC2's clocks starting their buckets at
-// slightly different times (docs/performance.md). Actions not listed are
-// not paced.
+// DefaultLimits pace each action per region at EC2's own per-account,
+// per-region, per-action token buckets (see docs/aws-afi-api.md §6): the
+// bucket's refill rate exactly, and a burst of its size less one token.
+// That one token is the only margin: it lets a call reach EC2 up to one
+// refill interval (200 ms for CopyFpgaImage) earlier, relative to the
+// others, than the client sent it (latency and scheduling jitter), so a
+// process that has the account's buckets to itself is never throttled,
+// and it costs one refill interval a region (docs/performance.md). The
+// rest is learned from EC2's answers rather than assumed (Client.adapt):
+// a throttled answer means the account's bucket is empty, because other
+// callers share it or it was not full when the run began. Actions not
+// listed are not paced.
 var DefaultLimits = map[string]Limit{
 	// EC2 non-mutating bucket: 100 capacity, 20/s refill.
-	"DescribeFpgaImages":         {Rate: 19.2, Burst: 96},
-	"DescribeFpgaImageAttribute": {Rate: 19.2, Burst: 96},
+	"DescribeFpgaImages":         {Rate: 20, Burst: 99},
+	"DescribeFpgaImageAttribute": {Rate: 20, Burst: 99},
 	// EC2 mutating bucket: 50 capacity, 5/s refill.
-	"CopyFpgaImage":            {Rate: 4.8, Burst: 48},
-	"CreateFpgaImage":          {Rate: 4.8, Burst: 48},
-	"DeleteFpgaImage":          {Rate: 4.8, Burst: 48},
-	"ModifyFpgaImageAttribute": {Rate: 4.8, Burst: 48},
-	"ResetFpgaImageAttribute":  {Rate: 4.8, Burst: 48},
+	"CopyFpgaImage":            {Rate: 5, Burst: 49},
+	"CreateFpgaImage":          {Rate: 5, Burst: 49},
+	"DeleteFpgaImage":          {Rate: 5, Burst: 49},
+	"ModifyFpgaImageAttribute": {Rate: 5, Burst: 49},
+	"ResetFpgaImageAttribute":  {Rate: 5, Burst: 49},
 	// CreateTags and DeleteTags have their own buckets: 100 capacity, 10/s.
-	"CreateTags": {Rate: 9.6, Burst: 96},
-	"DeleteTags": {Rate: 9.6, Burst: 96},
+	"CreateTags": {Rate: 10, Burst: 99},
+	"DeleteTags": {Rate: 10, Burst: 99},
 }
 
 // middleware returns the stack additions every client of this Client gets:
@@ -205,11 +208,18 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// adapt moves a region and action's pacing after each attempt: a throttled
-// one cuts the rate by a fifth (at most once a second, and never below a
-// quarter of the configured rate), each other one gives back a twentieth of
-// it. Several processes, or other tools, sharing an account's buckets thus
-// settle near them together instead of each assuming it has them to itself.
+// adapt moves a region and action's pacing after each attempt, learning
+// the account's bucket from EC2's answers:
+//
+//   - A throttled answer means EC2's bucket is empty now, so the pacer's
+//     is emptied too: tokens it still holds (a burst the account's bucket
+//     no longer has, because other callers spent it or an earlier run had
+//     not let it refill) are not thrown at an empty bucket.
+//   - It also cuts the rate by a fifth (at most once a second, and never
+//     below a quarter of the configured rate); each answer that is not
+//     throttled gives back a twentieth of it. Several processes, or other
+//     tools, sharing an account's buckets thus settle near them together
+//     instead of each assuming it has them to itself.
 func (c *Client) adapt(region, action string, throttled bool) {
 	l := c.limiterFor(region, action)
 	if l == nil {
@@ -219,8 +229,9 @@ func (c *Client) adapt(region, action string, throttled bool) {
 	cur := l.Limit()
 	switch {
 	case throttled:
-		key := region + "/" + action
 		now := time.Now()
+		drain(l, now)
+		key := region + "/" + action
 		c.mu.Lock()
 		last := c.lastCut[key]
 		if now.Sub(last) >= time.Second {
@@ -232,6 +243,14 @@ func (c *Client) adapt(region, action string, throttled bool) {
 		}
 	case cur < base:
 		l.SetLimit(min(cur+base/20, base))
+	}
+}
+
+// drain takes every whole token l holds at now, so that its next call waits
+// for the refill: what the account's bucket has after a throttled answer.
+func drain(l *rate.Limiter, now time.Time) {
+	if n := int(l.TokensAt(now)); n > 0 {
+		l.ReserveN(now, n)
 	}
 }
 

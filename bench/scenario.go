@@ -76,7 +76,7 @@ func (s Scenario) env() (*Env, error) {
 		ThrottleScale: s.Scale,
 		Latency:       lat,
 		CopyTime:      ec2sim.NoDelay,
-		CallLog:       s.InMemory,
+		CallLog:       true, // for Result.Phases
 	}})
 }
 
@@ -94,8 +94,11 @@ type Result struct {
 	Failed   int
 	PeakHeap uint64 // bytes; the in-process simulator's world included
 	Inv      Invariants
-	// Log is the simulator's call log (Scenario.InMemory only).
+	// Log is the simulator's call log.
 	Log []ec2sim.Call
+	// Phases splits an afisync run's wall time at its copies (nil when
+	// it made none).
+	Phases *Phases
 }
 
 // Ratio is Wall / Ideal, or 0 when the ideal is 0 (the buckets never
@@ -147,7 +150,8 @@ func RunAfisync(ctx context.Context, s Scenario) (Result, error) {
 	pk := startPeak()
 	start := time.Now()
 	rep, err := executor.Run(ctx, c, e.Plan, o)
-	res.Wall = time.Since(start)
+	end := time.Now()
+	res.Wall = end.Sub(start)
 	res.PeakHeap = pk.stop()
 	if err != nil {
 		return res, err
@@ -156,6 +160,9 @@ func RunAfisync(ctx context.Context, s Scenario) (Result, error) {
 	res.Calls = e.Calls()
 	res.Inv = e.Check(rep)
 	res.Log = e.Sim.CallLog()
+	if p, ok := phasesOf(res.Log, start, end, s.Scale); ok {
+		res.Phases = &p
+	}
 	return res, nil
 }
 

@@ -64,12 +64,13 @@ func testWaitSmall(t *testing.T) {
 		t.Errorf("%d polls, %.1f%% of the describe bucket; want some, within 5%%", r.Polls, 100*r.PollShare)
 	}
 	// On the fake clock, the last copy is available by the floor (its
-	// earliest start, paced at 96% of the bucket, plus the longest copy
-	// time), seen within a poll interval (5 s + 20%) and shared two calls
-	// later: 1.10 × floor + 5 s holds with seconds to spare, and a sync
-	// that shared in bulk after polling rounds would not.
-	if lim := time.Duration(1.10*float64(r.Floor)) + 5*time.Second; r.Wall > lim {
-		t.Errorf("sync --wait took %s on the fake clock, over 1.10 × floor (%s) + 5 s = %s", r.Wall, r.Floor, lim)
+	// earliest start, paced at the bucket less one token, plus the
+	// longest copy time) and a refill interval, seen within a poll
+	// interval (5 s + 20%) and shared two calls later: issue 22's
+	// 1.05 × floor + 5 s holds (40.4 s against 44.9 s), and a sync that
+	// shared in bulk after polling rounds would not.
+	if lim := time.Duration(1.05*float64(r.Floor)) + 5*time.Second; r.Wall > lim {
+		t.Errorf("sync --wait took %s on the fake clock, over 1.05 × floor (%s) + 5 s = %s", r.Wall, r.Floor, lim)
 	}
 	assertRerun(t, r)
 }

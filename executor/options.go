@@ -20,7 +20,7 @@ import (
 // its help and the README documents them.
 const (
 	// DefaultConcurrency bounds calls in flight, not the API rate (the
-	// pacer in afi does that). It must cover regions × 4.8 copies/s × the
+	// pacer in afi does that). It must cover regions × 5 copies/s × the
 	// time one copy and its tagging take: 16 starved a 16-region sync at
 	// 100 ms a call (1.21× the throttle-bound ideal, docs/performance.md);
 	// 64 leaves room for 16 regions at 400 ms or 32 at 200 ms.

@@ -1,14 +1,17 @@
 // Command afisync-bench runs afisync's full measurement suite against the
 // in-process EC2 simulator and prints Markdown tables: the throttled
-// scenarios (afisync and the naive baseline), the sync --wait rows (copy
-// times, share_with, sources being built, in-sync reruns), the fault matrix
-// (with the rows of several plans and runs in one account: multi-plan,
-// concurrent-throttled, prune-race), the SIGKILL case, and with -accounts
-// the accounts row (3 accounts against one, under EC2's real buckets).
+// scenarios (afisync and the naive baseline, and where each afisync run's
+// time went: before the first copy, copying, after the last), the sync
+// --wait rows (copy times, share_with, sources being built, in-sync
+// reruns), the fault matrix (with the rows of several plans and runs in
+// one account: multi-plan, concurrent-throttled, prune-race), the SIGKILL
+// case, and with -accounts the accounts row (3 accounts against one, under
+// EC2's real buckets).
 // docs/performance.md records its output.
 //
 //	go run ./bench/cmd/afisync-bench            # everything (a few minutes)
 //	go run ./bench/cmd/afisync-bench -sizes 10x3,100x8 -faults=false -wait=false -kill=false
+//	go run ./bench/cmd/afisync-bench -scale 1 -latency 50ms -sizes 120x2,300x4 -baseline-max 0 -faults=false -wait=false -kill=false
 //	go run ./bench/cmd/afisync-bench -sizes '' -faults=false -kill=false     # the sync --wait rows
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match endpoint
 //	go run ./bench/cmd/afisync-bench -sizes '' -kill=false -match 'multi-plan|concurrent-throttled|prune-race'
@@ -97,6 +100,10 @@ func run(ctx context.Context, w io.Writer, sizes string, scale float64, latency 
 		fmt.Fprintln(w, "### Throttled scenarios")
 		fmt.Fprintln(w)
 		bench.WriteScenarioTable(w, results)
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "### Where the time goes (afisync, from the simulator's call log)")
+		fmt.Fprintln(w)
+		bench.WritePhasesTable(w, results)
 		fmt.Fprintln(w)
 	}
 	if accounts {
