@@ -58,3 +58,12 @@ func (ps *parser) accountsOnlyKey(root *yaml.Node) *yaml.Node {
 	}
 	return out
 }
+
+// AccountNameError says what is wrong with name as the name of an account
+// under accounts: (nil when it is a good one): the rule a plan applies.
+func AccountNameError(name string) error {
+	if p := checkAccountName(name); p != nil {
+		return fmt.Errorf("%s: %s", p.msg, p.hint)
+	}
+	return nil
+}
