@@ -147,7 +147,7 @@ type source struct {
 	copySourceTags    bool
 	shareWith         []string // IDs; in BuildAccounts, then the names of the import's accounts
 	public            bool
-	account           string // the entry's account: in BuildAccounts
+	account           string   // the entry's account: in BuildAccounts
 	notes             []string // comment lines about the entry
 }
 
