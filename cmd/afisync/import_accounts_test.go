@@ -191,6 +191,18 @@ func TestImportAccountsFile(t *testing.T) {
 	if code, vout, verr := runCLI(t, "validate", "--plan", path); code != 0 {
 		t.Fatalf("validate: exit %d\n%s%s", code, vout, verr)
 	}
+
+	// Without source_profile, the command's own credentials (--profile)
+	// assume the role; prod alone is imported.
+	body = "accounts:\n  prod: {role_arn: \"" + estateRole + "\", external_id: estate-7f3a}\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "import", "--source-region", "us-east-1", "--name", "estate", "--accounts", file, "--profile", "ci", "--endpoint-url", url)
+	if code != 0 || !strings.Contains(out, "  prod:\n    role_arn: "+estateRole+"\n    external_id: estate-7f3a\n    id: \"222222222222\"\n") ||
+		strings.Contains(out, "account: dev") || !strings.Contains(out, "share_with: [\"111111111111\"]") {
+		t.Errorf("import --accounts (role) --profile ci: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 // TestImportAccountsErrors: one account that fails fails the import with
