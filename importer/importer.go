@@ -9,6 +9,12 @@
 // plan.Parse accepts and whose sync copies nothing. Which copy of a source
 // counts in a region is what reconcile.Diff decides, so the plan describes
 // exactly the copies a sync of it adopts.
+//
+// Several accounts (import --account, --accounts): GatherAccounts takes
+// each account's inventory with its own credentials, and BuildAccounts
+// writes one plan with accounts:, account: on every entry and shares
+// between the accounts by name, each account's entries verified against
+// its own inventory as plan.ForAccount hands them to a sync.
 package importer
 
 import (
