@@ -191,8 +191,8 @@ func importMany(ctx context.Context, c *cli, o importer.Options, accounts []plan
 			from = append(from, fmt.Sprintf("%s %s", a.Name, a.Inv.Account))
 		}
 	}
-	msg := fmt.Sprintf("afisync: imported %s with %s in %s from %s (%s) in %s",
-		plural(res.Entries, "AFI"), plural(res.Copies, "copy"), plural(res.Regions, "region"), plural(len(from), "account"), strings.Join(from, ", "), o.SourceRegion)
+	msg := fmt.Sprintf("afisync: imported %s with %s in %s from %s in %s (%s)",
+		plural(res.Entries, "AFI"), plural(res.Copies, "copy"), plural(res.Regions, "region"), plural(len(from), "account"), o.SourceRegion, strings.Join(from, ", "))
 	if len(res.Left) > 0 {
 		msg += fmt.Sprintf("; %s left out (listed at the end of the plan)", plural(len(res.Left), "AFI"))
 	}

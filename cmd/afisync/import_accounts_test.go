@@ -97,7 +97,7 @@ func TestImportAccountsThenSync(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s", code, errOut)
 	}
 	golden.Check(t, "testdata/import/estate.yaml", []byte(out))
-	if want := "afisync: imported 2 AFIs with 3 copies in 2 regions from 2 accounts (dev 111111111111, prod 222222222222) in us-east-1; 1 AFI left out"; !strings.Contains(errOut, want) {
+	if want := "afisync: imported 2 AFIs with 3 copies in 2 regions from 2 accounts in us-east-1 (dev 111111111111, prod 222222222222); 1 AFI left out"; !strings.Contains(errOut, want) {
 		t.Errorf("import's stderr = %q, want it to contain %q", errOut, want)
 	}
 	path := filepath.Join(t.TempDir(), "estate.yaml")
