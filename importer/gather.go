@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -29,12 +30,23 @@ const concurrency = 16
 // The source region must be listed, and every permission read must work:
 // otherwise Gather fails.
 func Gather(ctx context.Context, c *afi.Client, o Options) (*reconcile.Inventory, error) {
+	return gather(ctx, c, o, nil)
+}
+
+// gather is Gather; check, when set, judges the caller's account before
+// anything is listed.
+func gather(ctx context.Context, c *afi.Client, o Options, check func(account string) error) (*reconcile.Inventory, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
 	account, err := c.Account(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(account); err != nil {
+			return nil, err
+		}
 	}
 	regions, err := c.Regions(ctx)
 	if err != nil {
@@ -104,4 +116,57 @@ func Gather(ctx context.Context, c *afi.Client, o Options) (*reconcile.Inventory
 		return nil, err
 	}
 	return inv, nil
+}
+
+// GatherAccounts gathers, as Gather does, the inventory of each account
+// with its own credentials (afi.AccountConfig of base), all accounts at
+// once. An account whose credentials reach another account than its id:
+// (or its role ARN's) fails before anything is listed. It returns the
+// accounts for BuildAccounts, in the order of accts, or one error per
+// account that failed, each an *afi.AccountError naming the account and
+// worded by afi.Explain.
+func GatherAccounts(ctx context.Context, base afi.Config, accts []plan.Account, o Options) ([]Account, []error) {
+	out := make([]Account, len(accts))
+	errs := make([]error, len(accts))
+	var g errgroup.Group
+	g.SetLimit(accountConcurrency)
+	for i, a := range accts {
+		g.Go(func() error {
+			inv, err := gatherAccount(ctx, base, a, o)
+			out[i], errs[i] = Account{Account: a, Inv: inv}, err
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		return nil, failed
+	}
+	return out, nil
+}
+
+// accountConcurrency bounds the accounts GatherAccounts reads at once
+// (each has its own EC2 buckets, and Gather its own bound).
+const accountConcurrency = 8
+
+func gatherAccount(ctx context.Context, base afi.Config, a plan.Account, o Options) (*reconcile.Inventory, error) {
+	c, err := afi.New(ctx, afi.AccountConfig(base, a))
+	if err == nil {
+		var inv *reconcile.Inventory
+		inv, err = gather(ctx, c, o, func(got string) error { return afi.CheckAccountID(a, got) })
+		if err == nil {
+			return inv, nil
+		}
+	}
+	err = afi.Explain(err)
+	var ae *afi.AccountError
+	if !errors.As(err, &ae) {
+		err = &afi.AccountError{Account: a.Name, Err: err}
+	}
+	return nil, err
 }

@@ -9,6 +9,12 @@
 // plan.Parse accepts and whose sync copies nothing. Which copy of a source
 // counts in a region is what reconcile.Diff decides, so the plan describes
 // exactly the copies a sync of it adopts.
+//
+// Several accounts (import --account, --accounts): GatherAccounts takes
+// each account's inventory with its own credentials, and BuildAccounts
+// writes one plan with accounts:, account: on every entry and shares
+// between the accounts by name, each account's entries verified against
+// its own inventory as plan.ForAccount hands them to a sync.
 package importer
 
 import (
@@ -125,6 +131,13 @@ type Result struct {
 	// (where copies disagree, or --tags adds tags); the plan's comments
 	// say what.
 	Changes int
+	// Accounts are the names of the plan's accounts (BuildAccounts; nil
+	// for Build).
+	Accounts []string
+	// LeftAccounts lists the accounts BuildAccounts left out of the plan,
+	// each with why: no AFI to import, and no other account shares with
+	// it.
+	LeftAccounts []string
 }
 
 // ErrNothing is Build's error when no AFI can be imported.
@@ -138,8 +151,9 @@ type source struct {
 	name, description string
 	tags              map[string]string
 	copySourceTags    bool
-	shareWith         []string
+	shareWith         []string // IDs; in BuildAccounts, then the names of the import's accounts
 	public            bool
+	account           string   // the entry's account: in BuildAccounts
 	notes             []string // comment lines about the entry
 }
 
@@ -279,47 +293,93 @@ func NeedPermissions(inv *reconcile.Inventory, o Options) []reconcile.Image {
 // Build is pure. It checks its own output with plan.Parse and then
 // reconcile.Diff: a sync of the plan copies nothing.
 func Build(inv *reconcile.Inventory, o Options) (*Result, error) {
+	return build([]*part{{inv: inv}}, o)
+}
+
+// part is one account's share of an import: the account (Name "" in a
+// single-account import, which writes no accounts:), its inventory, its
+// entries and the AFIs left out.
+type part struct {
+	acct    plan.Account
+	inv     *reconcile.Inventory
+	entries []*source
+	left    []string
+	// nothing says why the account is not in the plan ("": it is): it has
+	// no AFI to import and no other account shares with it.
+	nothing string
+}
+
+// build writes the plan of parts (see Build and BuildAccounts).
+func build(parts []*part, o Options) (*Result, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
-	srcs, left := candidates(inv, o)
-	var entries []*source
-	for _, s := range findCopies(inv, o, srcs) {
-		if len(s.copies) == 0 {
-			why := "no copy in another region"
-			if len(s.notes) > 0 {
-				why += "; " + strings.Join(s.notes, "; ")
-			}
-			left = append(left, fmt.Sprintf("%s %q: %s", s.im.ID, s.im.Name, why))
-			continue
+	multi := parts[0].acct.Name != ""
+	nameOf := map[string]string{} // account ID → name in the plan
+	for _, pt := range parts {
+		if multi {
+			nameOf[pt.inv.Account] = pt.acct.Name
 		}
-		agree(s, o)
-		entries = append(entries, s)
 	}
-	sort.Strings(left)
+	var entries []*source
+	var left []string
+	named := map[string]bool{} // accounts some share_with names
+	for _, pt := range parts {
+		srcs, l := candidates(pt.inv, o)
+		pt.left = l
+		for _, s := range findCopies(pt.inv, o, srcs) {
+			if len(s.copies) == 0 {
+				why := "no copy in another region"
+				if len(s.notes) > 0 {
+					why += "; " + strings.Join(s.notes, "; ")
+				}
+				pt.left = append(pt.left, fmt.Sprintf("%s %q: %s", s.im.ID, s.im.Name, why))
+				continue
+			}
+			agree(s, o)
+			if multi {
+				s.account = pt.acct.Name
+				s.shareWith = shareByName(s.shareWith, nameOf, pt.acct.Name)
+				for _, n := range s.shareWith {
+					named[n] = true
+				}
+			}
+			pt.entries = append(pt.entries, s)
+		}
+		sort.Strings(pt.left)
+		entries = append(entries, pt.entries...)
+		for _, l := range pt.left {
+			if multi {
+				l = "account " + pt.acct.Name + ": " + l
+			}
+			left = append(left, l)
+		}
+	}
 	res := &Result{Left: left}
 	if len(entries) == 0 {
-		what := "no AFI that account " + inv.Account + " owns in " + o.SourceRegion
-		if o.SelectName != "" {
-			what += fmt.Sprintf(" with a name matching %q", o.SelectName)
-		}
-		msg := what + " has a copy in another region"
-		if len(left) > 0 {
-			msg += " (" + strings.Join(left, "; ") + ")"
-		}
-		return nil, fmt.Errorf("%w: %s", ErrNothing, msg)
+		return nil, nothingError(parts, o)
 	}
 	if len(entries) > maxEntries {
 		return nil, fmt.Errorf("%d AFIs to import, and a plan holds at most %d entries: narrow it with --select-name", len(entries), maxEntries)
 	}
-	doc := newDocument(inv, o, entries, left)
+	var in []*part
+	for _, pt := range parts {
+		if multi && len(pt.entries) == 0 && !named[pt.acct.Name] {
+			pt.nothing = nothingPhrase(pt, o)
+			res.LeftAccounts = append(res.LeftAccounts, fmt.Sprintf("%s (%s): %s", pt.acct.Name, pt.inv.Account, pt.nothing))
+			continue
+		}
+		in = append(in, pt)
+		res.Accounts = append(res.Accounts, pt.acct.Name)
+	}
+	doc := newDocument(parts, o, entries)
 	// Render, read it back as afisync will, and ask Diff what a sync of it
 	// does; the answer goes into the comments.
 	p, err := plan.Parse("import", doc.render())
 	if err != nil {
 		return nil, fmt.Errorf("the imported plan is not valid (a bug in afisync import): %w", err)
 	}
-	if err := doc.verify(p, inv); err != nil {
+	if err := doc.verify(p, in); err != nil {
 		return nil, err
 	}
 	res.YAML = doc.render()
@@ -335,6 +395,53 @@ func Build(inv *reconcile.Inventory, o Options) (*Result, error) {
 	res.Regions = len(regions)
 	res.Changes = doc.changes
 	return res, nil
+}
+
+// nothingPhrase says that an account has no AFI to import, and which were
+// left out.
+func nothingPhrase(pt *part, o Options) string {
+	what := "no AFI it owns in " + o.SourceRegion
+	if pt.acct.Name == "" {
+		what = "no AFI that account " + pt.inv.Account + " owns in " + o.SourceRegion
+	}
+	if o.SelectName != "" {
+		what += fmt.Sprintf(" with a name matching %q", o.SelectName)
+	}
+	msg := what + " has a copy in another region"
+	if len(pt.left) > 0 {
+		msg += " (" + strings.Join(pt.left, "; ") + ")"
+	}
+	return msg
+}
+
+// nothingError is build's error when no account has an AFI to import.
+func nothingError(parts []*part, o Options) error {
+	if len(parts) == 1 && parts[0].acct.Name == "" {
+		return fmt.Errorf("%w: %s", ErrNothing, nothingPhrase(parts[0], o))
+	}
+	var each []string
+	for _, pt := range parts {
+		each = append(each, fmt.Sprintf("account %s (%s): %s", pt.acct.Name, pt.inv.Account, nothingPhrase(pt, o)))
+	}
+	return fmt.Errorf("%w: %s", ErrNothing, strings.Join(each, "; "))
+}
+
+// shareByName writes the IDs of the import's accounts (nameOf: ID → name)
+// in share_with by name, after the other IDs; own, the account whose copies
+// these are, is left out (an account needs no load permission on its own
+// AFIs).
+func shareByName(ids []string, nameOf map[string]string, own string) []string {
+	var out, names []string
+	for _, id := range ids {
+		switch n, ok := nameOf[id]; {
+		case !ok:
+			out = append(out, id)
+		case n != own:
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return append(out, names...)
 }
 
 // agree sets the entry's settings to what all its available copies agree

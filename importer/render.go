@@ -16,10 +16,9 @@ import (
 
 // document is an imported plan before rendering.
 type document struct {
-	inv     *reconcile.Inventory
+	parts   []*part // one with no account name: a single-account import
 	o       Options
-	entries []*source
-	left    []string
+	entries []*source // every part's, in order
 
 	// Settings every entry shares, written once in defaults.
 	regions   []string
@@ -31,8 +30,8 @@ type document struct {
 	also                    map[string][]string // source ID → changes beyond the claim
 }
 
-func newDocument(inv *reconcile.Inventory, o Options, entries []*source, left []string) *document {
-	d := &document{inv: inv, o: o, entries: entries, left: left, also: map[string][]string{}}
+func newDocument(parts []*part, o Options, entries []*source) *document {
+	d := &document{parts: parts, o: o, entries: entries, also: map[string][]string{}}
 	d.regions = regionsOf(entries[0])
 	d.shareWith = entries[0].shareWith
 	d.public = entries[0].public
@@ -56,11 +55,24 @@ func regionsOf(s *source) []string {
 	return rs
 }
 
-// verify asks reconcile.Diff what a sync of the rendered plan p does, and
-// keeps what it changes beyond claiming each copy for the comments. A
-// change that makes a copy is a bug in Build.
-func (d *document) verify(p *plan.Plan, inv *reconcile.Inventory) error {
-	diff := reconcile.Diff(p.Targets(), inv, reconcile.DiffOptions{PlanName: d.o.Name})
+// multi reports whether the plan has accounts:.
+func (d *document) multi() bool { return d.parts[0].acct.Name != "" }
+
+// verify asks reconcile.Diff what a sync of the rendered plan p does in
+// each account of parts (its entries, as plan.ForAccount gives them to a
+// sync, against the account's inventory), and keeps what it changes beyond
+// claiming each copy for the comments. A change that makes a copy is a bug
+// in Build.
+func (d *document) verify(p *plan.Plan, parts []*part) error {
+	ids := map[string]string{}
+	for _, pt := range parts {
+		ids[pt.acct.Name] = pt.inv.Account
+	}
+	var changes []reconcile.Change
+	for _, pt := range parts {
+		sub := p.ForAccount(pt.acct.Name, ids)
+		changes = append(changes, reconcile.Diff(sub.Targets(), pt.inv, reconcile.DiffOptions{PlanName: d.o.Name}).Changes...)
+	}
 	d.claims, d.adopts, d.changes = 0, 0, 0
 	d.also = map[string][]string{}
 	entryOf := map[string]int{}
@@ -69,7 +81,7 @@ func (d *document) verify(p *plan.Plan, inv *reconcile.Inventory) error {
 	}
 	where := map[alsoKey][]string{}
 	var order []alsoKey
-	for _, c := range diff.Changes {
+	for _, c := range changes {
 		switch c.Action {
 		case reconcile.ActionNone:
 			continue
@@ -128,6 +140,18 @@ func (d *document) render() []byte {
 	root.HeadComment = d.header()
 	addPair(root, "version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(plan.SchemaVersion)})
 	addPair(root, "name", strNode(d.o.Name))
+	if d.multi() {
+		accts := mapping()
+		for _, pt := range d.parts {
+			if pt.nothing == "" {
+				a := pt.acct
+				a.ID = pt.inv.Account
+				addPair(accts, a.Name, plan.AccountNode(a))
+			}
+		}
+		addPair(root, "accounts", accts)
+		root.Content[len(root.Content)-2].HeadComment = "how afisync reaches each account; id: is the one STS reported (GetCallerIdentity)"
+	}
 	def := mapping()
 	addPair(def, "source_region", strNode(d.o.SourceRegion))
 	if d.regions != nil {
@@ -150,6 +174,9 @@ func (d *document) render() []byte {
 		m := mapping()
 		m.HeadComment = d.entryComment(s)
 		addPair(m, "id", strNode(s.im.ID))
+		if s.account != "" {
+			addPair(m, "account", strNode(s.account))
+		}
 		if s.name != "" {
 			addPair(m, "name", strNode(s.name))
 		}
@@ -194,14 +221,40 @@ func (d *document) header() string {
 		fmt.Fprintf(&b, " (%s)", d.o.Command)
 	}
 	b.WriteString(".\n")
-	what := fmt.Sprintf("It lists the AFIs account %s owns in %s", d.inv.Account, d.o.SourceRegion)
+	what := fmt.Sprintf("It lists the AFIs account %s owns in %s", d.parts[0].inv.Account, d.o.SourceRegion)
+	var sharees []string // accounts of the plan that own no entry
+	if d.multi() {
+		var in []string
+		for _, pt := range d.parts {
+			switch {
+			case pt.nothing == "" && len(pt.entries) > 0:
+				in = append(in, fmt.Sprintf("%s (%s)", pt.acct.Name, pt.inv.Account))
+			case pt.nothing == "":
+				sharees = append(sharees, fmt.Sprintf("%s (%s)", pt.acct.Name, pt.inv.Account))
+			}
+		}
+		if len(in) == 1 {
+			what = fmt.Sprintf("It lists the AFIs account %s owns in %s", in[0], d.o.SourceRegion)
+		} else {
+			what = fmt.Sprintf("It lists the AFIs accounts %s own in %s", andList(in), d.o.SourceRegion)
+		}
+	}
 	if d.o.SelectName != "" {
 		what += fmt.Sprintf(" whose name matches %q", d.o.SelectName)
 	}
 	if d.o.SelectName != "" {
 		what += " and"
 	}
-	b.WriteString(wrap(what+" that have a copy (the same AGFI) in another region, each with the regions of its copies and, as its settings, what all its copies agree on: tags with the same value, a name or description other than the source's, the accounts every copy is shared with.", 76))
+	what += " that have a copy (the same AGFI) in another region, each with the regions of its copies and, as its settings, what all its copies agree on: tags with the same value, a name or description other than the source's, the accounts every copy is shared with."
+	if d.multi() {
+		if len(sharees) == 1 {
+			what += fmt.Sprintf(" Account %s owns none of them; it is in the plan because copies are shared with it.", sharees[0])
+		} else if len(sharees) > 1 {
+			what += fmt.Sprintf(" Accounts %s own none of them; they are in the plan because copies are shared with them.", andList(sharees))
+		}
+		what += " Each entry's account: is the account that owns it, whose credentials a sync copies it with; share_with names the plan's accounts by name."
+	}
+	b.WriteString(wrap(what, 76))
 	b.WriteString("\n#\n")
 	copies := 0
 	for _, s := range d.entries {
@@ -257,19 +310,63 @@ func (d *document) entryComment(s *source) string {
 // footer lists what was left out, as comments after the plan.
 func (d *document) footer() string {
 	var b strings.Builder
-	if len(d.left) > 0 {
+	var left []string
+	for _, pt := range d.parts {
+		for _, l := range pt.left {
+			if d.multi() {
+				l = "account " + pt.acct.Name + ": " + l
+			}
+			left = append(left, l)
+		}
+	}
+	if len(left) > 0 {
 		b.WriteString("\n# Not imported:\n")
-		for _, l := range d.left {
+		for _, l := range left {
 			b.WriteString("#   " + l + "\n")
 		}
 	}
-	if len(d.inv.Unlisted) > 0 {
-		b.WriteString("\n# Regions that could not be listed (copies there are not in this plan):\n")
-		for _, r := range sortedKeys(d.inv.Unlisted) {
-			b.WriteString("#   " + r + ": " + oneLine(d.inv.Unlisted[r]) + "\n")
+	var nothing []string
+	for _, pt := range d.parts {
+		if pt.nothing != "" {
+			nothing = append(nothing, fmt.Sprintf("%s (%s, %s): no AFI to import, and no other account shares with it", pt.acct.Name, pt.inv.Account, how(pt.acct)))
+		}
+	}
+	if len(nothing) > 0 {
+		b.WriteString("\n# Accounts left out of accounts: (a plan uses every account it declares):\n")
+		for _, l := range nothing {
+			b.WriteString("#   " + l + "\n")
+		}
+	}
+	for _, pt := range d.parts {
+		if len(pt.inv.Unlisted) == 0 {
+			continue
+		}
+		if d.multi() {
+			fmt.Fprintf(&b, "\n# Regions of account %s that could not be listed (its copies there are not in this plan):\n", pt.acct.Name)
+		} else {
+			b.WriteString("\n# Regions that could not be listed (copies there are not in this plan):\n")
+		}
+		for _, r := range sortedKeys(pt.inv.Unlisted) {
+			b.WriteString("#   " + r + ": " + oneLine(pt.inv.Unlisted[r]) + "\n")
 		}
 	}
 	return b.String()
+}
+
+// how says how the import reached an account: its profile or role.
+func how(a plan.Account) string {
+	if a.RoleARN != "" {
+		return "role " + a.RoleARN
+	}
+	return "profile " + a.Profile
+}
+
+// andList writes "a", "a and b" or "a, b and c".
+func andList(xs []string) string {
+	if len(xs) <= 1 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 // wrap breaks a sentence into lines of at most width characters, for a

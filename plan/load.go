@@ -55,17 +55,26 @@ func Parse(file string, data []byte) (*Plan, error) {
 	} else if root := ps.document(data); root != nil {
 		p = ps.plan(root)
 	}
-	if len(ps.errs) > 0 {
-		errs := &Errors{List: sortErrors(ps.errs)}
-		if n := len(errs.List); n > maxErrors {
-			more := errs.List[maxErrors]
-			more.Msg = fmt.Sprintf("%d more problems from here on are not shown (%d in all)", n-maxErrors, n)
-			more.Hint, more.Err = "fix the ones above and check the plan again", nil
-			errs.List, errs.omitted = errs.List[:maxErrors+1], n-maxErrors
-		}
-		return nil, errs
+	if err := ps.errors(); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// errors is the *Errors of the problems found, sorted and summed up past
+// maxErrors; nil when there are none.
+func (ps *parser) errors() error {
+	if len(ps.errs) == 0 {
+		return nil
+	}
+	errs := &Errors{List: sortErrors(ps.errs)}
+	if n := len(errs.List); n > maxErrors {
+		more := errs.List[maxErrors]
+		more.Msg = fmt.Sprintf("%d more problems from here on are not shown (%d in all)", n-maxErrors, n)
+		more.Hint, more.Err = "fix the ones above and check the plan again", nil
+		errs.List, errs.omitted = errs.List[:maxErrors+1], n-maxErrors
+	}
+	return errs
 }
 
 // maxErrors is how many problems Parse lists before summing up the rest:
@@ -87,6 +96,25 @@ type parser struct {
 	accountUsed map[string]bool
 	// rolePartition is the partition of each role account's role ARN.
 	rolePartition map[string]string
+	// accountsOnly: the file is an accounts file (ParseAccounts), not a
+	// plan.
+	accountsOnly bool
+}
+
+// kind is what the file being read is, in messages: "plan" or "accounts".
+func (ps *parser) kind() string {
+	if ps.accountsOnly {
+		return "accounts"
+	}
+	return "plan"
+}
+
+// startHint says how the file being read starts.
+func (ps *parser) startHint() string {
+	if ps.accountsOnly {
+		return "start it with accounts:, a mapping of names to accounts, like accounts: {prod: {profile: prod}}"
+	}
+	return "start it with version: 1, name: and afis:"
 }
 
 func (ps *parser) atPos(pos Pos, msg, hint string) *Error {
@@ -120,7 +148,7 @@ func (ps *parser) document(data []byte) *yaml.Node {
 	var doc yaml.Node
 	err := decodeNode(dec, &doc)
 	if errors.Is(err, io.EOF) || (err == nil && len(doc.Content) == 0) {
-		ps.atPos(Pos{1, 1}, "the plan file is empty", "start it with version: 1, name: and afis:")
+		ps.atPos(Pos{1, 1}, "the "+ps.kind()+" file is empty", ps.startHint())
 		return nil
 	}
 	if err != nil {
@@ -135,18 +163,21 @@ func (ps *parser) document(data []byte) *yaml.Node {
 			n = next.Content[0]
 		}
 		ps.at(n, "a second YAML document starts here (after ---)",
-			"a plan file holds exactly one document; remove the --- line or split the file")
+			"a "+ps.kind()+" file holds exactly one document; remove the --- line or split the file")
 	case !errors.Is(err, io.EOF):
 		ps.syntaxError(data, err)
 	}
 	root := resolve(doc.Content[0])
 	switch {
 	case root.Kind == yaml.ScalarNode && root.Tag == "!!null":
-		ps.at(root, "the plan file is empty", "start it with version: 1, name: and afis:")
+		ps.at(root, "the "+ps.kind()+" file is empty", ps.startHint())
 		return nil
 	case root.Kind != yaml.MappingNode:
-		ps.at(root, fmt.Sprintf("a plan must be a YAML mapping, got %s", kindName(root)),
-			"start it with version: 1, name: and afis:")
+		what := "a plan"
+		if ps.accountsOnly {
+			what = "an accounts file"
+		}
+		ps.at(root, fmt.Sprintf("%s must be a YAML mapping, got %s", what, kindName(root)), ps.startHint())
 		return nil
 	}
 	return root

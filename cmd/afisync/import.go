@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,12 +17,13 @@ import (
 
 func newImportCmd(c *cli) *cobra.Command {
 	var (
-		o        importer.Options
-		tags     []string
-		accounts []string
+		o            importer.Options
+		tags         []string
+		accountFlags []string
+		accountsFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "import --source-region REGION --name NAME [--select-name GLOB] [--tags KEY=VALUE ...] [--account NAME=PROFILE ...]",
+		Use:   "import --source-region REGION --name NAME [--select-name GLOB] [--tags KEY=VALUE ...] [--account NAME=PROFILE ...] [--accounts FILE]",
 		Short: "Write a plan for the AFIs and copies that exist today",
 		Long: `import writes to stdout a plan (version 1, named NAME) for the AFIs the
 account owns in --source-region (or those whose name matches --select-name),
@@ -37,22 +41,33 @@ afisync:source and afisync:plan:NAME), adopting those made by hand, after
 which diff finds nothing to change. The plan passes validate; review it,
 then add regions to replicate further.
 
---account NAME=PROFILE (repeatable) imports each profile's AFIs with its
-own credentials into one plan with accounts: (each with its profile and
-the ID it reached), every entry naming its account and spelling out its
-settings, and the copies shared with another imported account naming it in
-share_with by name.
+Several accounts: --account NAME=PROFILE (repeatable; --account PROFILE
+names the account after its profile) and --accounts FILE (a file with an
+accounts: mapping written as in a plan, role_arn accounts included) write
+one plan with accounts: — each account's profile or role_arn and its id:
+as STS reported it — whose entries carry account: NAME, each account's AFIs
+imported with its own credentials as above. A copy shared with another
+account of the import names it in share_with by name. Only the accounts
+named are imported; --profile stays the command's own credentials, which
+assume a role_arn account that has no source_profile. An account with
+nothing to import that no other shares with is left out (the plan says
+so). One account that fails (a missing profile, an expired SSO session, a
+role that cannot be assumed, credentials reaching another account than its
+id:) fails the import with a line naming it, and nothing is written.
 
 Calls: GetCallerIdentity, DescribeRegions, one paginated DescribeFpgaImages
-per enabled region, one DescribeFpgaImageAttribute per copy found. Nothing
-changes in AWS.
+per enabled region, one DescribeFpgaImageAttribute per copy found (per
+account, with STS AssumeRole for a role_arn account). Nothing changes in
+AWS.
 
-Exit codes: 0 the plan was written; 1 an AWS error, or no AFI to import;
-3 invalid command line.`,
+Exit codes: 0 the plan was written; 1 an AWS error (in any account), or no
+AFI to import; 3 invalid command line or accounts file.`,
 		Example: `  afisync import --source-region us-east-1 --name fpga-fleet > plans/fleet.yaml
   afisync import --source-region us-east-1 --name nic --select-name 'nic-*' --tags team=fpga --tags owner=platform > nic.yaml
   afisync validate --plan nic.yaml && afisync diff --plan nic.yaml   # would-adopt, no would-copy
-  afisync sync --plan nic.yaml && afisync diff --plan nic.yaml --detailed-exitcode   # exit 0`,
+  afisync sync --plan nic.yaml && afisync diff --plan nic.yaml --detailed-exitcode   # exit 0
+  afisync import --source-region us-east-1 --name estate --account dev --account prod=prod-admin > estate.yaml
+  afisync import --source-region us-east-1 --name estate --accounts accounts.yaml --profile ci > estate.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -70,9 +85,13 @@ Exit codes: 0 the plan was written; 1 an AWS error, or no AFI to import;
 			if c.simulate {
 				return withCode(exitInvalid, errors.New("import --simulate would read an empty simulator: run afisync sim, make AFIs in it, and point --endpoint-url at it"))
 			}
-			o.Command = importCommand(o, tags)
-			if len(accounts) > 0 {
-				return importAccounts(cmd, c, o, accounts)
+			accounts, err := importAccounts(accountFlags, accountsFile)
+			if err != nil {
+				return withCode(exitInvalid, err)
+			}
+			o.Command = importCommand(o, tags, accountFlags, accountsFile)
+			if accounts != nil {
+				return importMany(ctx, c, o, accounts)
 			}
 			client, err := afi.New(ctx, afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL})
 			if err != nil {
@@ -106,72 +125,103 @@ Exit codes: 0 the plan was written; 1 an AWS error, or no AFI to import;
 	fl.StringVar(&o.Name, "name", "", "the plan's name (required): its claim on every copy")
 	fl.StringVar(&o.SelectName, "select-name", "", "import only AFIs whose name matches this glob (path.Match: * ? [abc])")
 	fl.StringArrayVar(&tags, "tags", nil, "KEY=VALUE to add to defaults.tags (repeatable)")
-	fl.StringArrayVar(&accounts, "account", nil, "NAME=PROFILE: import that profile's AFIs as account NAME of a plan with accounts: (repeatable; copies shared between them name each other by name)")
+	fl.StringArrayVar(&accountFlags, "account", nil, "NAME=PROFILE: import that profile's AFIs as account NAME of a plan with accounts: (repeatable; PROFILE alone: NAME is the profile)")
+	fl.StringVar(&accountsFile, "accounts", "", "a YAML file with an accounts: mapping, as in a plan (profile or role_arn accounts), whose AFIs to import")
 	return cmd
 }
 
-// importAccounts is import --account NAME=PROFILE …: each profile's AFIs
-// gathered with its own credentials, one plan of all of them.
-func importAccounts(cmd *cobra.Command, c *cli, o importer.Options, accounts []string) error {
-	ctx := cmd.Context()
-	for _, a := range accounts {
-		o.Command += " --account " + shellWord(a)
-	}
-	var parts []importer.Part
-	for _, a := range accounts {
-		name, profile, ok := strings.Cut(a, "=")
-		if !ok || name == "" || profile == "" {
-			return withCode(exitInvalid, fmt.Errorf("--account %q: write NAME=PROFILE", a))
-		}
-		for _, pt := range parts {
-			if pt.Name == name {
-				return withCode(exitInvalid, fmt.Errorf("--account %s is given twice", name))
-			}
-		}
-		base := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL, PlanName: o.Name}
-		client, err := afi.New(ctx, afi.AccountConfig(base, plan.Account{Name: name, Profile: profile}))
+// importAccounts reads the accounts of --account and --accounts: nil when
+// neither is given.
+func importAccounts(flags []string, file string) ([]plan.Account, error) {
+	var accounts []plan.Account
+	from := map[string]string{} // account name → where it is given
+	if file != "" {
+		data, err := os.ReadFile(file)
 		if err != nil {
-			return withCode(connectExitCode(err), err)
+			return nil, fmt.Errorf("--accounts: %w", err)
 		}
-		inv, err := importer.Gather(ctx, client, o)
-		if err != nil {
-			return withCode(exitFailed, afi.Explain(err))
+		if accounts, err = plan.ParseAccounts(file, data); err != nil {
+			return nil, err
 		}
-		res, err := importer.Build(inv, o)
-		if errors.Is(err, importer.ErrNothing) {
-			fmt.Fprintf(c.stderr, "afisync: account %s: %v; it is left out\n", name, err)
-			continue
+		for _, a := range accounts {
+			from[a.Name] = fmt.Sprintf("%s:%d", file, a.Pos.Line)
 		}
-		if err != nil {
-			return withCode(exitFailed, fmt.Errorf("account %s: %w", name, err))
-		}
-		parts = append(parts, importer.Part{Name: name, Profile: profile, ID: inv.Account, Result: res})
 	}
-	if len(parts) == 0 {
-		return withCode(exitFailed, errors.New("no account has an AFI to import"))
+	for _, f := range flags {
+		name, profile, ok := strings.Cut(f, "=")
+		if !ok {
+			name, profile = f, f
+		}
+		switch {
+		case name == "" || profile == "":
+			return nil, fmt.Errorf("--account %q: write NAME=PROFILE, or PROFILE to name the account after it", f)
+		case plan.AccountNameError(name) != nil:
+			return nil, fmt.Errorf("--account %q: %w", f, plan.AccountNameError(name))
+		case from[name] != "":
+			return nil, fmt.Errorf("--account %q: account %s is given twice (also by %s): give each account one name", f, name, from[name])
+		}
+		from[name] = fmt.Sprintf("--account %s", shellWord(f))
+		accounts = append(accounts, plan.Account{Name: name, Profile: profile})
 	}
-	res, err := importer.Merge(parts, o)
+	return accounts, nil
+}
+
+// importMany is import with accounts: each account's AFIs gathered with its
+// own credentials, one plan of all of them, written only when every
+// account could be read.
+func importMany(ctx context.Context, c *cli, o importer.Options, accounts []plan.Account) error {
+	base := afi.Config{Profile: c.profile, Region: c.region, EndpointURL: c.endpointURL, PlanName: o.Name}
+	got, errs := importer.GatherAccounts(ctx, base, accounts, o)
+	if len(errs) > 0 {
+		for _, err := range errs[:len(errs)-1] {
+			fmt.Fprintf(c.stderr, "afisync: %v\n", err)
+		}
+		return withCode(exitFailed, fmt.Errorf("%v\nafisync: nothing written: %d of %s failed", errs[len(errs)-1], len(errs), plural(len(accounts), "account")))
+	}
+	res, err := importer.BuildAccounts(got, o)
 	if err != nil {
 		return withCode(exitFailed, err)
 	}
 	if _, err := c.stdout.Write(res.YAML); err != nil {
 		return withCode(exitFailed, err)
 	}
-	fmt.Fprintf(c.stderr, "afisync: imported %s with %s in %s from %s in %s\n",
-		plural(res.Entries, "AFI"), plural(res.Copies, "copy"), plural(res.Regions, "region"), plural(len(parts), "account"), o.SourceRegion)
+	var from []string
+	for _, a := range got {
+		if slices.Contains(res.Accounts, a.Name) {
+			from = append(from, fmt.Sprintf("%s %s", a.Name, a.Inv.Account))
+		}
+	}
+	msg := fmt.Sprintf("afisync: imported %s with %s in %s from %s in %s (%s)",
+		plural(res.Entries, "AFI"), plural(res.Copies, "copy"), plural(res.Regions, "region"), plural(len(from), "account"), o.SourceRegion, strings.Join(from, ", "))
+	if len(res.Left) > 0 {
+		msg += fmt.Sprintf("; %s left out (listed at the end of the plan)", plural(len(res.Left), "AFI"))
+	}
+	if res.Changes > 0 {
+		msg += fmt.Sprintf("; a sync changes %s beyond claiming it (see the comments)", plural(res.Changes, "copy"))
+	}
+	fmt.Fprintln(c.stderr, msg)
+	for _, l := range res.LeftAccounts {
+		fmt.Fprintf(c.stderr, "afisync: account %s; it is left out of the plan\n", l)
+	}
 	return nil
 }
 
 // importCommand is the import command line the plan's header quotes: the
 // flags that decide what is imported, not where from (the endpoint and
 // profile stay out).
-func importCommand(o importer.Options, tags []string) string {
+func importCommand(o importer.Options, tags, accounts []string, accountsFile string) string {
 	parts := []string{"afisync import", "--source-region", o.SourceRegion, "--name", shellWord(o.Name)}
 	if o.SelectName != "" {
 		parts = append(parts, "--select-name", shellWord(o.SelectName))
 	}
 	for _, kv := range tags {
 		parts = append(parts, "--tags", shellWord(kv))
+	}
+	for _, a := range accounts {
+		parts = append(parts, "--account", shellWord(a))
+	}
+	if accountsFile != "" {
+		parts = append(parts, "--accounts", shellWord(accountsFile))
 	}
 	return strings.Join(parts, " ")
 }
