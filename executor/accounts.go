@@ -47,9 +47,13 @@ type Lane struct {
 // other lanes'. A lane whose account has no entries runs only to prune (with
 // Options.Prune) and to check what others share with it.
 //
-// A lane that cannot start (Err, an identity that fails or is not the
-// plan's) has each of its targets skipped with the reason, and the
-// report's Error names the account; the other lanes carry on. Once the
+// A lane that cannot start (Err, an identity that fails) has each of its
+// targets skipped with the reason, and the report's Error names the
+// account; the other lanes carry on. A lane whose credentials reach
+// another account than the plan says (its id:, or its role ARN's) is a
+// mistake in the plan or the profiles: then no lane runs, every target is
+// skipped, and the error returned wraps afi.ErrInvalidConfig (the CLI's
+// exit 3), before any change. Once the
 // lanes are done, every available copy shared with an account of the plan
 // is looked for with that account's own credentials (one describe per
 // account and region): a copy it cannot see fails its target.
@@ -88,8 +92,12 @@ type multi struct {
 // lane is one account's part of a multi run.
 type lane struct {
 	Lane
-	id      string // the account ID STS reported
-	err     string // why the lane cannot run; "" when it can
+	id  string // the account ID STS reported
+	err string // why the lane cannot run; "" when it can
+	// wrongID is set when the lane's credentials reach another account
+	// than the plan says (id:, or the role ARN's): a mistake in the plan
+	// or the profiles, which stops the whole run before any change.
+	wrongID bool
 	sub     *plan.Plan
 	rep     *report.Report
 	results []*result
@@ -130,6 +138,24 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 		case ln.Account.ID != "":
 			ids[ln.Name] = ln.Account.ID
 		}
+	}
+	var wrong []string
+	for _, ln := range lanes {
+		if ln.wrongID {
+			wrong = append(wrong, ln.Name)
+		}
+	}
+	if len(wrong) > 0 {
+		// The plan does not say what the credentials reach: change
+		// nothing in any account (exit 3, like an invalid plan).
+		for _, ln := range lanes {
+			ln.sub = m.p.ForAccount(ln.Name, ids)
+			if !ln.wrongID && ln.err == "" {
+				ln.err = fmt.Sprintf("not started: the credentials of account %s reach another account than the plan says; nothing was changed", strings.Join(wrong, ", "))
+			}
+		}
+		rep, _ := m.merge(ctx, lanes, ids)
+		return rep, fmt.Errorf("%w: %s", afi.ErrInvalidConfig, rep.Error)
 	}
 	var running []*lane
 	for _, ln := range lanes {
@@ -172,7 +198,9 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 func (ln *lane) identify(ctx context.Context) {
 	id, err := ln.Client.Account(ctx)
 	if err == nil {
-		err = afi.CheckAccountID(ln.Account, id)
+		if err = afi.CheckAccountID(ln.Account, id); err != nil {
+			ln.wrongID = true
+		}
 	}
 	if err != nil {
 		ln.err = laneError(err)

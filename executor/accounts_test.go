@@ -193,20 +193,31 @@ func TestRunAccountsConsumerCannotSee(t *testing.T) {
 }
 
 // An account whose credentials are for another account than its id says
-// fails alone: its targets are skipped naming both IDs.
+// is a mistake in the plan or the profiles: no account changes anything,
+// every target is skipped, and the error is afi.ErrInvalidConfig (exit 3).
 func TestRunAccountsWrongID(t *testing.T) {
 	w := newAccountsWorld(t)
 	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
 	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod", ID: "999999999999"}}
 	p := accountsPlan(t, srcs, accounts)
 	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
-	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{})
-	want := `account prod: the credentials of profile "prod" are for account 222222222222, but the plan says 999999999999 (its id:): fix the profile or the plan`
-	if rep.Error != want || rep.Summary[report.StatusSkipped] != 2 || rep.Summary[report.StatusCopying] != 2 {
+	o := executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute}
+	rep, err := executor.RunAccounts(context.Background(), lanes, p, o)
+	if !errors.Is(err, afi.ErrInvalidConfig) {
+		t.Errorf("RunAccounts: %v, want afi.ErrInvalidConfig", err)
+	}
+	want := `account dev: not started: the credentials of account prod reach another account than the plan says; nothing was changed
+account prod: the credentials of profile "prod" are for account 222222222222, but the plan says 999999999999 (its id:): fix the profile or the plan`
+	if rep.Error != want || rep.Summary[report.StatusSkipped] != 4 || rep.ExitCode(false) != 1 {
 		t.Errorf("error %q, summary %v; want %q\n%s", rep.Error, rep.Summary, want, text(rep))
 	}
-	if n := len(w.sim.Images("222222222222", "us-west-2")); n != 0 {
-		t.Errorf("prod's lane copied %d AFIs", n)
+	for _, acct := range []string{"222222222222", "333333333333"} {
+		if n := len(w.sim.Images(acct, "us-west-2")); n != 0 {
+			t.Errorf("account %s has %d copies", acct, n)
+		}
+	}
+	if n := w.sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+		t.Errorf("%d CopyFpgaImage calls", n)
 	}
 }
 

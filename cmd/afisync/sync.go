@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/afisync/afisync/afi"
 	"github.com/afisync/afisync/executor"
 	"github.com/afisync/afisync/internal/style"
 	"github.com/afisync/afisync/plan"
@@ -82,7 +83,8 @@ Past the default limit, which afisync cannot know is yours, it only warns.
 Exit codes: 0 every target in its desired state (without --wait, copies
 started count); 1 a target failed, timed out or was skipped, or the run was
 interrupted; 2 with --dry-run --detailed-exitcode, changes are pending;
-3 invalid plan or command line.`,
+3 invalid plan or command line, or an account of the plan whose credentials
+reach another account than the plan says (nothing was changed).`,
 		Example: `  afisync sync --plan plans/fleet.yaml --wait
   afisync sync --plan plans/fleet.yaml --prune         # on a terminal: lists what it deletes, then asks
   afisync sync --plan plans/fleet.yaml --prune --yes   # no question (as off a terminal)`,
@@ -118,7 +120,8 @@ failed, and makes no change in AWS.
 Exit codes: 0 nothing to change (or, without --detailed-exitcode, any
 successful diff); 1 a target cannot be satisfied (skipped or failed) or an
 AWS error; 2 with --detailed-exitcode, changes are pending; 3 invalid plan
-or command line.`,
+or command line, or an account whose credentials reach another account
+than the plan says.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSync(cmd, c, f)
@@ -205,6 +208,11 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 	}
 	rep, err := executor.RunAccounts(ctx, lanes, p, opts)
 	un.stopProgress()
+	if errors.Is(err, afi.ErrInvalidConfig) {
+		// An account's credentials reach another account than the
+		// plan says: nothing ran (exit 3).
+		return un.deliver(ctx, rep, calls(), withCode(exitInvalid, err))
+	}
 	if err != nil {
 		logger.Debug("run error", "err", err.Error(), "sdk", fmt.Sprintf("%+v", errors.Unwrap(err)))
 	} else if serr := save(); serr != nil {
