@@ -111,34 +111,8 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 	stop := afterFunc(m.o.Clock, m.o.Timeout, func() { cancel(errDeadline) })
 	defer stop()
 
-	lanes := make([]*lane, len(in))
+	lanes, ids := identifyLanes(ctx, in)
 	var wg sync.WaitGroup
-	for i, l := range in {
-		ln := &lane{Lane: l}
-		lanes[i] = ln
-		if l.Err != nil {
-			ln.err = laneError(l.Err)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ln.identify(ctx)
-		}()
-	}
-	wg.Wait()
-	sort.Slice(lanes, func(i, j int) bool { return lanes[i].Name < lanes[j].Name })
-	sameAccount(lanes)
-
-	ids := map[string]string{}
-	for _, ln := range lanes {
-		switch {
-		case ln.id != "":
-			ids[ln.Name] = ln.id
-		case ln.Account.ID != "":
-			ids[ln.Name] = ln.Account.ID
-		}
-	}
 	var wrong []string
 	for _, ln := range lanes {
 		if ln.wrongID {
@@ -192,6 +166,37 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 		m.checkConsumers(ctx, lanes)
 	}
 	return m.merge(ctx, lanes, ids)
+}
+
+// identifyLanes learns every lane's identity at once (identify), in name
+// order, fails lanes whose credentials reach one account (sameAccount), and
+// returns the lanes with the ID of each account that has one: the one STS
+// reported, else the plan's.
+func identifyLanes(ctx context.Context, in []Lane) ([]*lane, map[string]string) {
+	lanes := make([]*lane, len(in))
+	var wg sync.WaitGroup
+	for i, l := range in {
+		ln := &lane{Lane: l}
+		lanes[i] = ln
+		if l.Err != nil {
+			ln.err = laneError(l.Err)
+			continue
+		}
+		wg.Go(func() { ln.identify(ctx) })
+	}
+	wg.Wait()
+	sort.Slice(lanes, func(i, j int) bool { return lanes[i].Name < lanes[j].Name })
+	sameAccount(lanes)
+	ids := map[string]string{}
+	for _, ln := range lanes {
+		switch {
+		case ln.id != "":
+			ids[ln.Name] = ln.id
+		case ln.Account.ID != "":
+			ids[ln.Name] = ln.Account.ID
+		}
+	}
+	return lanes, ids
 }
 
 // identify learns the lane's account ID and checks it against the plan's.

@@ -24,32 +24,8 @@ func PreflightAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Option
 		return Preflight(ctx, lanes[0].Client, p, o)
 	}
 	o.fill()
-	ls := make([]*lane, len(lanes))
+	ls, ids := identifyLanes(ctx, lanes)
 	var wg sync.WaitGroup
-	for i, l := range lanes {
-		ln := &lane{Lane: l}
-		ls[i] = ln
-		if l.Err != nil {
-			ln.err = laneError(l.Err)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ln.identify(ctx)
-		}()
-	}
-	wg.Wait()
-	sameAccount(ls)
-	ids := map[string]string{}
-	for _, ln := range ls {
-		switch {
-		case ln.id != "":
-			ids[ln.Name] = ln.id
-		case ln.Account.ID != "":
-			ids[ln.Name] = ln.Account.ID
-		}
-	}
 	pf := &report.Preflight{Plan: p.Name, Simulated: o.Simulated}
 	var mu sync.Mutex
 	for _, ln := range ls {
