@@ -241,6 +241,11 @@ func TestTargetsPerAccount(t *testing.T) {
 		r.Report.Targets[i].Account = []string{"333333333333", "222222222222"}[i%2]
 	}
 	r.Report.Accounts = []report.Account{{Name: "dev", ID: "333333333333"}, {Name: "prod", ID: "222222222222"}}
+	// One region in two accounts: two quota series, told apart by account.
+	r.Report.Quota = []report.Quota{
+		{Region: "us-west-2", Account: "333333333333", AccountName: "dev", Held: 7, Limit: 100, Source: "default", After: 7, Headroom: 93},
+		{Region: "us-west-2", Account: "222222222222", AccountName: "prod", Held: 19, Limit: 20, Source: "plan", Copies: 1, After: 20, Headroom: 0},
+	}
 	r.Report.Finish()
 	path := filepath.Join(t.TempDir(), "afisync.prom")
 	if err := Write(path, r, nil); err != nil {
@@ -254,6 +259,26 @@ func TestTargetsPerAccount(t *testing.T) {
 		got, ok := value(t, mfs, "afisync_targets", map[string]string{"account": c.account, "account_name": c.name, "status": c.status})
 		if !ok || got != c.want {
 			t.Errorf("afisync_targets{account_name=%q,status=%q} = %v (found %v), want %v", c.name, c.status, got, ok, c.want)
+		}
+	}
+
+	for _, c := range []struct {
+		metric, account, name string
+		extra                 map[string]string
+		want                  float64
+	}{
+		{"afisync_afi_headroom", "333333333333", "dev", nil, 93},
+		{"afisync_afi_headroom", "222222222222", "prod", nil, 0},
+		{"afisync_afis_held", "222222222222", "prod", nil, 19},
+		{"afisync_afi_limit", "222222222222", "prod", map[string]string{"source": "plan"}, 20},
+		{"afisync_afi_limit", "333333333333", "dev", map[string]string{"source": "default"}, 100},
+	} {
+		labels := map[string]string{"account": c.account, "account_name": c.name, "region": "us-west-2"}
+		for k, v := range c.extra {
+			labels[k] = v
+		}
+		if got, ok := value(t, mfs, c.metric, labels); !ok || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.metric, labels, got, ok, c.want)
 		}
 	}
 

@@ -35,6 +35,12 @@ func accountsSample() *Report {
 			{Name: "prod", ID: "222222222222"},
 		},
 		Error: "account ci: AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444444444444:role/afisync",
+		// The AFI quota is per account and region: one row each.
+		Quota: []Quota{
+			{Region: "us-west-2", Account: "333333333333", AccountName: "dev", Held: 1, Limit: 100, Source: "default", After: 1, Headroom: 99},
+			{Region: "eu-west-1", Account: "222222222222", AccountName: "prod", Held: 0, Limit: 20, Source: "service-quotas", Copies: 1, After: 1, Headroom: 19},
+			{Region: "us-west-2", Account: "222222222222", AccountName: "prod", Held: 0, Limit: 20, Source: "service-quotas", Copies: 1, After: 1, Headroom: 19},
+		},
 	}
 	r.Finish()
 	return r
