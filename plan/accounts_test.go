@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -118,5 +119,30 @@ func TestAccountsPlan(t *testing.T) {
 	ci := p.ForAccount("ci", ids).Targets()
 	if d := cmp.Diff([]string{"222222222222"}, ci[0].ShareWith); d != "" {
 		t.Errorf("ci's share_with, qa's ID unknown (-want +got):\n%s", d)
+	}
+}
+
+// Selectors and builds are per account: two accounts may each select (or
+// build) their own AFIs with the same words; one account may not list the
+// same selector twice.
+func TestSelectorsPerAccount(t *testing.T) {
+	head := "version: 1\nname: fleet\naccounts:\n  dev: {profile: dev}\n  prod: {profile: prod}\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\nafis:\n"
+	for _, tc := range []struct {
+		name, afis, err string
+	}{
+		{"selectors in two accounts", "  - {select: {name: \"shell-*\"}, account: prod}\n  - {select: {name: \"shell-*\"}, account: dev}\n", ""},
+		{"builds in two accounts", "  - {build: {input: \"s3://dcp-bucket/shell.tar\"}, name: shell, account: prod}\n  - {build: {input: \"s3://dcp-bucket/shell.tar\"}, name: shell, account: dev}\n", ""},
+		{"one account twice", "  - {select: {name: \"shell-*\"}, account: prod}\n  - {select: {name: \"shell-*\"}, account: prod}\n  - {id: afi-0123456789abcdef0, account: dev}\n",
+			"fleet.yaml:11:6: the same selector over us-east-1 in account prod is listed twice in afis; it is already listed at line 10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("fleet.yaml", []byte(head+tc.afis))
+			switch {
+			case tc.err == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("error %v, want %q", err, tc.err)
+			}
+		})
 	}
 }

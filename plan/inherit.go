@@ -118,7 +118,9 @@ func mergeTags(ps *parser, x *entryDraft) {
 
 // unique checks that no earlier entry lists the same AFI ID, the same
 // selector over the same source region, or the same build (input, logs and
-// name) in the same source region.
+// name) in the same source region. Selectors and builds are per account:
+// two accounts may each select their own AFIs with one selector, or build
+// their own from one DCP.
 func (ps *parser) unique(x *entryDraft, d *doc) {
 	if x.ID != "" {
 		f := x.fields["id"]
@@ -131,9 +133,9 @@ func (ps *parser) unique(x *entryDraft, d *doc) {
 	}
 	if x.Build != nil && x.SourceRegion != "" && x.Name != "" && len(written(x, "id", "select", "build")) == 1 {
 		f := x.fields["build"]
-		key := x.SourceRegion + "\x00" + x.Build.Input + "\x00" + x.Build.Logs + "\x00" + x.Name
+		key := x.Account + "\x00" + x.SourceRegion + "\x00" + x.Build.Input + "\x00" + x.Build.Logs + "\x00" + x.Name
 		if l, dup := d.builds[key]; dup {
-			ps.at(f.key, fmt.Sprintf("the same build (input, logs and name) in %s is listed twice in afis", x.SourceRegion),
+			ps.at(f.key, fmt.Sprintf("the same build (input, logs and name) in %s%s is listed twice in afis", x.SourceRegion, inAccount(x.Account)),
 				fmt.Sprintf("it is already listed at line %d; keep one entry and list every region there", l))
 		} else {
 			d.builds[key] = f.key.Line
@@ -143,13 +145,22 @@ func (ps *parser) unique(x *entryDraft, d *doc) {
 		return
 	}
 	f := x.fields["select"]
-	key := x.SourceRegion + "\x00" + selectorKey(x.Select)
+	key := x.Account + "\x00" + x.SourceRegion + "\x00" + selectorKey(x.Select)
 	if l, dup := d.sels[key]; dup {
-		ps.at(f.key, fmt.Sprintf("the same selector over %s is listed twice in afis", x.SourceRegion),
+		ps.at(f.key, fmt.Sprintf("the same selector over %s%s is listed twice in afis", x.SourceRegion, inAccount(x.Account)),
 			fmt.Sprintf("it is already listed at line %d; keep one entry and list every region there", l))
 	} else {
 		d.sels[key] = f.key.Line
 	}
+}
+
+// inAccount names an entry's account in a message: "" for the command's own
+// credentials.
+func inAccount(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " in account " + name
 }
 
 // selectorKey is a canonical form of a selector, for duplicate detection.
