@@ -363,3 +363,108 @@ func TestRunAccountsSameAccount(t *testing.T) {
 		t.Errorf("%d deletions", n)
 	}
 }
+
+// The AFI quota is per account and region: prod, whose us-west-2 is full,
+// gets no copy there, while dev copies into the same region of its own
+// account, and the report keeps the two accounts' rows apart.
+func TestQuotaPerAccount(t *testing.T) {
+	w := newAccountsWorld(t)
+	w.sim.SetAFILimit(5)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 2)}
+	w.seedIn("222222222222", "us-west-2", 4) // prod holds 4 of 5 there: 2 copies would pass
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	rep := w.runAccounts(context.Background(), lanes, accountsPlan(t, srcs, accounts), executor.Options{AFILimit: 5})
+	got := map[string]report.Status{}
+	for _, tg := range rep.Targets {
+		got[tg.AccountName+" "+tg.Region] = tg.Status
+		if tg.AccountName == "prod" && tg.Region == "us-west-2" && !strings.Contains(tg.Message, "us-west-2 holds 4 AFIs and its limit is 5") {
+			t.Errorf("prod's us-west-2 target says %q", tg.Message)
+		}
+	}
+	for key, want := range map[string]report.Status{"prod us-west-2": report.StatusFailed, "prod eu-west-1": report.StatusCopying,
+		"dev us-west-2": report.StatusCopying, "dev eu-west-1": report.StatusCopying} {
+		if got[key] != want {
+			t.Errorf("%s: %s, want %s\n%s", key, got[key], want, text(rep))
+		}
+	}
+	if n := len(w.sim.Images("222222222222", "us-west-2")); n != 4 {
+		t.Errorf("prod holds %d AFIs in us-west-2, want the 4 it had", n)
+	}
+	if n := len(w.sim.Images("333333333333", "us-west-2")); n != 2 {
+		t.Errorf("dev holds %d AFIs in us-west-2, want its 2 copies", n)
+	}
+	rows := map[string]report.Quota{}
+	for _, q := range rep.Quota {
+		rows[q.AccountName+" "+q.Region] = q
+	}
+	if q := rows["prod us-west-2"]; !q.Refused || q.Held != 4 || q.Account != "222222222222" {
+		t.Errorf("prod's us-west-2 quota %+v", q)
+	}
+	if q := rows["dev us-west-2"]; q.Refused || q.Held != 0 || q.After != 2 || q.Account != "333333333333" {
+		t.Errorf("dev's us-west-2 quota %+v", q)
+	}
+	if rep.ExitCode(false) != 1 {
+		t.Errorf("exit %d, want 1", rep.ExitCode(false))
+	}
+}
+
+// A retain: rule on one account's entry expires only that account's copies
+// of the plan: the preview of the prune question (no --prune) lists them,
+// the run deletes exactly those, and another account's copies of AFIs with
+// the same names stay.
+func TestRetentionPerAccount(t *testing.T) {
+	w := newAccountsWorld(t)
+	shells := func(account string, n int) {
+		for i := 1; i <= n; i++ {
+			if _, err := w.sim.AddImage(ec2sim.Image{Account: account, Region: "us-east-1", Name: fmt.Sprintf("shell-%d", i),
+				CreateTime: t0.Add(-time.Duration(n-i) * 24 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	shells("222222222222", 4)
+	shells("333333333333", 3)
+	fleet := func(retain string) *plan.Plan {
+		src := "version: 1\nname: fleet\naccounts:\n  dev: {profile: dev}\n  prod: {profile: prod}\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\n" +
+			"afis:\n  - select: {name: \"shell-*\"}\n    account: prod\n" + retain + "  - select: {name: \"shell-*\"}\n    account: dev\n"
+		p, err := plan.Parse("fleet.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, fleet(""), executor.Options{Wait: true}); rep.Summary[report.StatusCopied] != 7 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	p := fleet("    retain: {keep_last: 2}\n")
+	set, err := executor.PreviewPruneAccounts(context.Background(), lanes, p,
+		executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed strings.Builder
+	if err := set.Write(&listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Delete) != 2 || strings.Count(listed.String(), "of account prod") != 2 || strings.Contains(listed.String(), "account dev") {
+		t.Errorf("preview: %d to delete\n%s", len(set.Delete), listed.String())
+	}
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{PruneOnly: set.Allows})
+	if rep.Summary[report.StatusExpired] != 2 || rep.ExitCode(false) != 0 {
+		t.Errorf("retention run: %v\n%s", rep.Summary, text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Status == report.StatusExpired && tg.AccountName != "prod" {
+			t.Errorf("expired another account's copy: %+v", tg)
+		}
+	}
+	if n := len(w.sim.Images("222222222222", "us-west-2")); n != 2 {
+		t.Errorf("prod keeps %d copies in us-west-2, want its newest 2", n)
+	}
+	if n := len(w.sim.Images("333333333333", "us-west-2")); n != 3 {
+		t.Errorf("dev keeps %d copies in us-west-2, want all 3", n)
+	}
+}
