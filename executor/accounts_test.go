@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -466,5 +467,56 @@ func TestRetentionPerAccount(t *testing.T) {
 	}
 	if n := len(w.sim.Images("333333333333", "us-west-2")); n != 3 {
 		t.Errorf("dev keeps %d copies in us-west-2, want all 3", n)
+	}
+}
+
+// grantOnSleep is the test clock, which also runs grant at its first Sleep.
+type grantOnSleep struct {
+	simClock
+	once  *sync.Once
+	grant func()
+}
+
+func (g grantOnSleep) Sleep(ctx context.Context, d time.Duration) error {
+	g.once.Do(g.grant)
+	return g.simClock.Sleep(ctx, d)
+}
+
+// EC2 is eventually consistent: a copy the consumer cannot see at first but
+// sees a poll interval later (its load permission shows up late) passes.
+func TestRunAccountsConsumerSeesItLate(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	prod := w.clientAs("AKIDPROD")
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true}); rep.ExitCode(false) != 0 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	west := w.sim.Images("222222222222", "us-west-2")
+	if len(west) != 1 {
+		t.Fatalf("copies in us-west-2: %v", west)
+	}
+	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	w.sim.ResetStats()
+	clock := grantOnSleep{simClock: simClock{w.clock, &w.sleeps}, once: &sync.Once{}, grant: func() {
+		if err := prod.ModifySharing(context.Background(), "us-west-2", west[0].ID, afi.Sharing{AddUsers: []string{"333333333333"}}); err != nil {
+			t.Error(err)
+		}
+	}}
+	rep, err := executor.RunAccounts(context.Background(), lanes, p, executor.Options{Wait: true, Clock: clock, Concurrency: 8, PollInterval: time.Minute})
+	if err != nil || rep.ExitCode(false) != 0 {
+		t.Fatalf("RunAccounts: %v\n%s", err, text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.AccountName == "prod" && !strings.HasSuffix(tg.Message, "dev sees it") {
+			t.Errorf("%s: %q, want dev to see it", tg.Region, tg.Message)
+		}
+	}
+	if n := w.sim.Stats().Count("DescribeFpgaImages", "us-west-2", ""); n < 2 {
+		t.Errorf("%d describes in us-west-2: dev did not look again", n)
 	}
 }

@@ -20,8 +20,10 @@ type consumerCheck struct {
 
 // checkConsumers looks, for every available copy shared with an account
 // of the plan, whether that account sees it with its own credentials: one
-// batched DescribeFpgaImages per consumer account and region. A copy the
-// consumer cannot see fails its target; one it sees says so in the
+// batched DescribeFpgaImages per consumer account and region, and one more
+// a poll interval later for the copies not seen at first (EC2 is
+// eventually consistent). A copy the consumer still cannot see fails its
+// target; one it sees says so in the
 // target's message.
 func (m *multi) checkConsumers(ctx context.Context, lanes []*lane) {
 	byName := map[string]*lane{}
@@ -77,6 +79,17 @@ func (m *multi) checkConsumers(ctx context.Context, lanes []*lane) {
 			}
 			sort.Strings(ids)
 			seen, err := c.Client.Visible(ctx, k.region, ids)
+			if missing := unseen(seen, ids); err == nil && len(missing) > 0 && m.o.Clock.Sleep(ctx, m.o.PollInterval) == nil {
+				// EC2 is eventually consistent: a load permission just
+				// granted may show on the consumer's side a moment
+				// later. Look once more, a poll interval on, for the
+				// copies not seen.
+				if again, err := c.Client.Visible(ctx, k.region, missing); err == nil {
+					for id, ok := range again {
+						seen[id] = seen[id] || ok
+					}
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			who := fmt.Sprintf("%s (%s)", k.consumer, c.id)
@@ -101,6 +114,17 @@ func (m *multi) checkConsumers(ctx context.Context, lanes []*lane) {
 			ln.rep.Finish()
 		}
 	}
+}
+
+// unseen lists the ids that seen does not mark as seen.
+func unseen(seen map[string]bool, ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if !seen[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // appendNote adds a sentence to a target's message.
