@@ -123,9 +123,10 @@ every account with its own credentials, in one report grouped by account.
 
 Exit codes: 0 nothing to change (or, without --detailed-exitcode, any
 successful diff); 1 a target cannot be satisfied (skipped or failed), a
-region would pass its AFI limit, or an AWS error; 2 with --detailed-exitcode, changes are pending; 3 invalid plan
-or command line, or an account whose credentials reach another account
-than the plan says.`,
+region would pass its AFI limit, or an AWS error; 2 with
+--detailed-exitcode, changes are pending; 3 invalid plan or command line,
+or an account whose credentials reach another account than the plan says
+(nothing was changed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSync(cmd, c, f)
