@@ -27,8 +27,8 @@ CopyFpgaImage and CreateTags always; ModifyFpgaImageAttribute when the plan
 shares copies or sets names or descriptions; DeleteTags with exclusive_tags;
 DeleteFpgaImage and ResetFpgaImageAttribute with --prune. Nothing changes in
 AWS. A plan with accounts: is checked in each account with its own
-credentials; an account whose credentials fail has one denied
-"credentials" check that says why.
+credentials; an account whose credentials fail, or reach another account
+than the plan says, has one denied "credentials" check that says why.
 
 It also works out each region's AFI quota as sync would (--afi-limit,
 settings.quota, Service Quotas, default) and names every region a sync

@@ -46,7 +46,8 @@ func newSimCmd(c *cli) *cobra.Command {
 		Short: "Serve an EC2 endpoint simulator for the FPGA calls",
 		Long: `sim serves ec2sim, an in-memory EC2 endpoint for the Amazon FPGA Image calls
 (Create/Copy/Describe/DeleteFpgaImage, Create/Delete/DescribeTags, the FPGA image
-attribute calls, DescribeRegions) and STS GetCallerIdentity and AssumeRole. The
+attribute calls, DescribeRegions), STS GetCallerIdentity and AssumeRole, and
+Service Quotas GetServiceQuota (the AFI quota, --afi-limit). The
 aws CLI and the AWS SDKs talk to it through AWS_ENDPOINT_URL or --endpoint-url.
 The Region comes from each request's signature and the account from its access
 key; AssumeRole gives keys of the role's account (any role can be assumed but

@@ -104,7 +104,7 @@ reach another account than the plan says (nothing was changed).`,
 	fl.BoolVar(&f.prune, "prune", false, "delete copies this plan claims whose source and region it no longer lists (copies other plans claim too only lose this plan's claim)")
 	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
 	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune or retain: rules, also delete public copies (reset to private first)")
-	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune on a terminal, delete without asking first (off a terminal sync never asks)")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune or retain: rules on a terminal, delete without asking first (off a terminal sync never asks)")
 	return cmd
 }
 
@@ -114,14 +114,19 @@ func newDiffCmd(c *cli) *cobra.Command {
 		Use:   "diff --plan FILE",
 		Short: "Show what sync would change, without changing anything",
 		Long: `diff runs the same planning as sync and stops before the first mutating
-call: it lists each target as in-sync, would-copy, copying, skipped or
-failed, and makes no change in AWS.
+call: it lists each target as in-sync, would-copy, would-update,
+would-adopt, would-build, copying, waiting, skipped or failed (and, with
+--prune or retain: rules, the copies that would-prune, would-release or
+would-expire), then each region's AFI quota (held, limit, after the run,
+headroom), and makes no change in AWS. A plan with accounts: is diffed in
+every account with its own credentials, in one report grouped by account.
 
 Exit codes: 0 nothing to change (or, without --detailed-exitcode, any
-successful diff); 1 a target cannot be satisfied (skipped or failed) or an
-AWS error; 2 with --detailed-exitcode, changes are pending; 3 invalid plan
-or command line, or an account whose credentials reach another account
-than the plan says.`,
+successful diff); 1 a target cannot be satisfied (skipped or failed), a
+region would pass its AFI limit, or an AWS error; 2 with
+--detailed-exitcode, changes are pending; 3 invalid plan or command line,
+or an account whose credentials reach another account than the plan says
+(nothing was changed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSync(cmd, c, f)
