@@ -83,7 +83,7 @@ func (s *PruneSet) Write(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s %s in %s (copy of %s): %s\n", mark, t.CopyAFI, where, plan.SourceKey(t.SourceRegion, t.SourceAFI), t.Message)
 		}
 	}
-	section(fmt.Sprintf("sync --prune will delete %s:", countOf(len(s.Delete), "copy", "copies")), "-", s.Delete)
+	section(fmt.Sprintf("sync will delete %s:", countOf(len(s.Delete), "copy", "copies")), "-", s.Delete)
 	section(fmt.Sprintf("and release this plan's claim on %s (other plans keep them):", countOf(len(s.Release), "copy", "copies")), "~", s.Release)
 	section("and leave these public copies (--prune-public deletes them):", " ", s.Kept)
 	_, err := io.WriteString(w, b.String())

@@ -50,7 +50,7 @@ func TestPreviewPruneThenConfirmedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"sync --prune will delete 1 copy:\n  - " + deleted + " in us-west-2 (copy of us-east-1/" + srcs[3] + "): the plan no longer copies",
+		"sync will delete 1 copy:\n  - " + deleted + " in us-west-2 (copy of us-east-1/" + srcs[3] + "): the plan no longer copies",
 		"and release this plan's claim on 1 copy (other plans keep them):\n  ~ " + released,
 		"and leave these public copies (--prune-public deletes them):\n    " + public,
 	} {

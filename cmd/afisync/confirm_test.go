@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -180,7 +181,7 @@ func TestPruneAsksOnATerminal(t *testing.T) {
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
 			}
-			if tc.answer != "" && !strings.Contains(out, "sync --prune will delete 1 copy:\n  - "+unwanted+" in us-west-2") {
+			if tc.answer != "" && !strings.Contains(out, "sync will delete 1 copy:\n  - "+unwanted+" in us-west-2") {
 				t.Errorf("the question does not list %s:\n%s", unwanted, out)
 			}
 			_, kept := sim.Image(unwanted)
@@ -243,7 +244,8 @@ func TestReadAnswer(t *testing.T) {
 
 // TestRetentionAsksOnATerminal: a plan whose retain: rule expires a copy
 // asks on a terminal like --prune, without --prune: "no" changes nothing,
-// "yes" deletes it (expired).
+// "yes" deletes it (expired). Applying a saved plan of it (sync --from)
+// does not ask: the reviewed file is the approval.
 func TestRetentionAsksOnATerminal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: runs afisync on a pseudo-terminal")
@@ -256,6 +258,7 @@ func TestRetentionAsksOnATerminal(t *testing.T) {
 	}{
 		{"no", 1, false, "afisync: prune declined; nothing was changed"},
 		{"yes", 0, true, "1 expired"},
+		{"saved", 0, true, "1 expired"},
 	} {
 		t.Run(tc.answer, func(t *testing.T) {
 			noCI(t)
@@ -273,6 +276,21 @@ func TestRetentionAsksOnATerminal(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan := writePlan(t, "version: 1\nname: pty\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\n  retain: {keep_last: 1}\nafis:\n  - select: {name: \"shell-*\"}\n")
+			if tc.answer == "saved" {
+				saved := filepath.Join(t.TempDir(), "saved.json")
+				if code, _, stderr := runCLI(t, "diff", "--plan", plan, "--endpoint-url", url, "--out", saved); code != exitOK {
+					t.Fatalf("diff --out: exit %d\n%s", code, stderr)
+				}
+				s := startInPTY(t, "sync", "--from", saved, "--endpoint-url", url)
+				code, out := s.wait()
+				if code != tc.code || !strings.Contains(out, tc.want) || strings.Contains(out, "looking for what it would delete") {
+					t.Errorf("sync --from: exit %d, want %d and %q without a question:\n%s", code, tc.code, tc.want, out)
+				}
+				if _, kept := sim.Image(cp.ID); kept {
+					t.Errorf("copy %s still there after sync --from", cp.ID)
+				}
+				return
+			}
 			s := startInPTY(t, "sync", "--plan", plan, "--endpoint-url", url)
 			if !s.whenAsked() {
 				t.Fatalf("a retain: rule on a terminal did not ask:\n%s", s.output())

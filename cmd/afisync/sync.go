@@ -197,7 +197,9 @@ func runSync(cmd *cobra.Command, c *cli, f *syncFlags) error {
 		save = saveTo(f.out, p, &opts)
 	}
 
-	terminalPrune := (f.prune || p.HasRetention()) && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr)
+	// A saved plan is applied without a question: the reviewed file is the
+	// approval.
+	terminalPrune := sv == nil && (f.prune || p.HasRetention()) && !f.dryRun && !f.yes && style.IsTerminalInput(c.stdin) && style.IsTerminal(c.stderr)
 	lanes, calls, closeClient, err := connectLanes(ctx, c, p, &opts)
 	if err != nil {
 		return un.startFailure(ctx, p.Name, withCode(connectExitCode(err), err))
