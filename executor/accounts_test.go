@@ -520,3 +520,39 @@ func TestRunAccountsConsumerSeesItLate(t *testing.T) {
 		t.Errorf("%d describes in us-west-2: dev did not look again", n)
 	}
 }
+
+// Preflight of a plan with accounts judges the AFI quota per account, as
+// sync does: prod's full us-west-2 fails the check, naming prod, and dev's
+// same region, with room, does not.
+func TestPreflightAccountsQuota(t *testing.T) {
+	w := newAccountsWorld(t)
+	w.sim.SetAFILimit(5)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 2)}
+	w.seedIn("222222222222", "us-west-2", 4)
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	pf, err := executor.PreflightAccounts(context.Background(), lanes, accountsPlan(t, srcs, accounts), executor.Options{Concurrency: 4, AFILimit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range pf.Quota {
+		got = append(got, fmt.Sprintf("%s %s %s held=%d after=%d refused=%v", q.AccountName, q.Account, q.Region, q.Held, q.After, q.Refused))
+	}
+	want := []string{
+		"dev 333333333333 eu-west-1 held=0 after=2 refused=false",
+		"dev 333333333333 us-east-1 held=2 after=2 refused=false",
+		"dev 333333333333 us-west-2 held=0 after=2 refused=false",
+		"prod 222222222222 eu-west-1 held=0 after=2 refused=false",
+		"prod 222222222222 us-east-1 held=2 after=2 refused=false",
+		"prod 222222222222 us-west-2 held=4 after=6 refused=true",
+	}
+	var out strings.Builder
+	if err := pf.Write(&out, report.FormatText); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || pf.ExitCode() != 1 ||
+		!strings.Contains(out.String(), "quota: account prod (222222222222): us-west-2 holds 4 AFIs and its limit is 5") || strings.Contains(out.String(), "account dev (333333333333): us-west-2") {
+		t.Errorf("quota:\n%s\nwant:\n%s\n(exit %d)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), pf.ExitCode(), out.String())
+	}
+}
