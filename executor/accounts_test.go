@@ -367,15 +367,31 @@ func TestRunAccountsSameAccount(t *testing.T) {
 
 // The AFI quota is per account and region: prod, whose us-west-2 is full,
 // gets no copy there, while dev copies into the same region of its own
-// account, and the report keeps the two accounts' rows apart.
+// account, and the report keeps the two accounts' rows apart. The limit
+// applies to every account, whether --afi-limit, settings.quota or each
+// account's own Service Quotas lookup gives it.
 func TestQuotaPerAccount(t *testing.T) {
+	for _, source := range []string{reconcile.LimitFromFlag, reconcile.LimitFromPlan, reconcile.LimitFromServiceQuotas} {
+		t.Run(source, func(t *testing.T) { quotaPerAccount(t, source) })
+	}
+}
+
+func quotaPerAccount(t *testing.T, source string) {
 	w := newAccountsWorld(t)
 	w.sim.SetAFILimit(5)
 	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 2)}
 	w.seedIn("222222222222", "us-west-2", 4) // prod holds 4 of 5 there: 2 copies would pass
 	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
 	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
-	rep := w.runAccounts(context.Background(), lanes, accountsPlan(t, srcs, accounts), executor.Options{AFILimit: 5})
+	p := accountsPlan(t, srcs, accounts)
+	var o executor.Options
+	switch source {
+	case reconcile.LimitFromFlag:
+		o.AFILimit = 5
+	case reconcile.LimitFromPlan:
+		p.Settings.Quota = plan.Quota{AFIs: 5}
+	}
+	rep := w.runAccounts(context.Background(), lanes, p, o)
 	got := map[string]report.Status{}
 	for _, tg := range rep.Targets {
 		got[tg.AccountName+" "+tg.Region] = tg.Status
@@ -399,10 +415,10 @@ func TestQuotaPerAccount(t *testing.T) {
 	for _, q := range rep.Quota {
 		rows[q.AccountName+" "+q.Region] = q
 	}
-	if q := rows["prod us-west-2"]; !q.Refused || q.Held != 4 || q.Account != "222222222222" {
+	if q := rows["prod us-west-2"]; !q.Refused || q.Held != 4 || q.Account != "222222222222" || q.Source != source {
 		t.Errorf("prod's us-west-2 quota %+v", q)
 	}
-	if q := rows["dev us-west-2"]; q.Refused || q.Held != 0 || q.After != 2 || q.Account != "333333333333" {
+	if q := rows["dev us-west-2"]; q.Refused || q.Held != 0 || q.After != 2 || q.Account != "333333333333" || q.Source != source || q.Limit != 5 {
 		t.Errorf("dev's us-west-2 quota %+v", q)
 	}
 	if rep.ExitCode(false) != 1 {
