@@ -572,3 +572,108 @@ func TestPreflightAccountsQuota(t *testing.T) {
 		t.Errorf("quota:\n%s\nwant:\n%s\n(exit %d)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), pf.ExitCode(), out.String())
 	}
 }
+
+// Retention in a plan with accounts honours claims and public copies as in
+// one account: of prod's two expiring copies, the one another plan claims
+// too is only released, the public one stays without --prune-public (the
+// preview lists it as kept), and nothing is deleted in dev.
+func TestRetentionPerAccountClaimsAndPublic(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcOf := map[string]string{} // prod's source ID → name
+	for _, account := range []string{"222222222222", "333333333333"} {
+		for i := 1; i <= 4; i++ {
+			im, err := w.sim.AddImage(ec2sim.Image{Account: account, Region: "us-east-1", Name: fmt.Sprintf("shell-%d", i),
+				CreateTime: t0.Add(-time.Duration(4-i) * 24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if account == "222222222222" {
+				srcOf[im.ID] = im.Name
+			}
+		}
+	}
+	fleet := func(retain string) *plan.Plan {
+		src := "version: 1\nname: fleet\naccounts:\n  dev: {profile: dev}\n  prod: {profile: prod}\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\n" +
+			"afis:\n  - select: {name: \"shell-*\"}\n    account: prod\n" + retain + "  - select: {name: \"shell-*\"}\n    account: dev\n" + retain
+		p, err := plan.Parse("fleet.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	prod := w.clientAs("AKIDPROD")
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, fleet(""), executor.Options{Wait: true}); rep.Summary[report.StatusCopied] != 8 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	// prod's copies of shell-1 and shell-2 expire with keep_last 2:
+	// another plan claims shell-1's, shell-2's is made public.
+	var claimed, public string
+	for _, im := range w.sim.Images("222222222222", "us-west-2") {
+		switch srcOf[im.SourceID] {
+		case "shell-1":
+			claimed = im.ID
+		case "shell-2":
+			public = im.ID
+		}
+	}
+	if err := prod.CreateTags(context.Background(), "us-west-2", []string{claimed}, map[string]string{plan.ClaimKey("other"): "other"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := prod.ModifySharing(context.Background(), "us-west-2", public, afi.Sharing{AddGroups: []string{plan.GroupAll}}); err != nil {
+		t.Fatal(err)
+	}
+	// dev's copies expire too, all of them its own.
+	p := fleet("    retain: {keep_last: 2}\n")
+	set, err := executor.PreviewPruneAccounts(context.Background(), lanes, p,
+		executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := func(list []report.Target) []string {
+		var out []string
+		for _, tg := range list {
+			out = append(out, tg.AccountName+" "+tg.CopyAFI)
+		}
+		return out
+	}
+	if got := byID(set.Release); len(got) != 1 || got[0] != "prod "+claimed {
+		t.Errorf("preview releases %v, want prod's %s", got, claimed)
+	}
+	if got := byID(set.Kept); len(got) != 1 || got[0] != "prod "+public {
+		t.Errorf("preview keeps %v, want prod's public %s", got, public)
+	}
+	for _, tg := range set.Delete {
+		if tg.AccountName != "dev" {
+			t.Errorf("preview deletes %s's %s", tg.AccountName, tg.CopyAFI)
+		}
+	}
+	w.sim.ResetStats()
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{PruneOnly: set.Allows})
+	got := map[string]report.Status{}
+	for _, tg := range rep.Targets {
+		if tg.CopyAFI != "" {
+			got[tg.AccountName+" "+tg.CopyAFI] = tg.Status
+		}
+	}
+	if got["prod "+claimed] != report.StatusReleased || got["prod "+public] != report.StatusWouldExpire || rep.Summary[report.StatusExpired] != 2 {
+		t.Errorf("claimed %s, public %s, summary %v\n%s", got["prod "+claimed], got["prod "+public], rep.Summary, text(rep))
+	}
+	if n := w.sim.Stats().Count("DeleteFpgaImage", "", "ok"); n != 2 {
+		t.Errorf("%d deletions, want dev's 2", n)
+	}
+	left := map[string]ec2sim.Image{}
+	for _, im := range w.sim.Images("222222222222", "us-west-2") {
+		left[im.ID] = im
+	}
+	if im, ok := left[claimed]; !ok || plan.HasClaim(im.Tags, "fleet") || !plan.HasClaim(im.Tags, "other") {
+		t.Errorf("claimed copy: %v (present %v), want other's claim alone", im.Tags, ok)
+	}
+	if _, ok := left[public]; !ok || len(left) != 4 {
+		t.Errorf("prod holds %d copies in us-west-2 (public one present: %v), want all 4", len(left), ok)
+	}
+	if n := len(w.sim.Images("333333333333", "us-west-2")); n != 2 {
+		t.Errorf("dev keeps %d copies, want its newest 2", n)
+	}
+}
