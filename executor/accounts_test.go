@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -675,5 +676,42 @@ func TestRetentionPerAccountClaimsAndPublic(t *testing.T) {
 	}
 	if n := len(w.sim.Images("333333333333", "us-west-2")); n != 2 {
 		t.Errorf("dev keeps %d copies, want its newest 2", n)
+	}
+}
+
+// A run over accounts interrupted while the lanes learn their identities
+// (GetCallerIdentity in flight) starts no lane and says it was
+// interrupted: not a credentials failure of every account.
+func TestRunAccountsInterruptedAtIdentity(t *testing.T) {
+	for _, early := range []bool{true, false} {
+		t.Run(fmt.Sprintf("before=%v", early), func(t *testing.T) {
+			w := newAccountsWorld(t)
+			srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+			accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+			p := accountsPlan(t, srcs, accounts)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if early {
+				cancel()
+			} else {
+				w.intercept(func(rw http.ResponseWriter, body string) bool {
+					if !strings.Contains(body, "GetCallerIdentity") {
+						return false
+					}
+					cancel() // Ctrl-C while STS is asked
+					rw.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				})
+			}
+			lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+			rep := w.runAccounts(ctx, lanes, p, executor.Options{})
+			want := "account dev: not started: interrupted\naccount prod: not started: interrupted"
+			if !rep.Interrupted || rep.Error != want || rep.Summary[report.StatusSkipped] != 4 || len(rep.Warnings) != 0 {
+				t.Errorf("interrupted %v, error %q, warnings %q; want %q\n%s", rep.Interrupted, rep.Error, rep.Warnings, want, text(rep))
+			}
+			if n := w.sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+				t.Errorf("%d CopyFpgaImage calls", n)
+			}
+		})
 	}
 }
