@@ -715,3 +715,39 @@ func TestRunAccountsInterruptedAtIdentity(t *testing.T) {
 		})
 	}
 }
+
+// Credentials that reach another account than the plan's id: make diff
+// stop like sync (afi.ErrInvalidConfig, every target skipped), and
+// preflight name the account with one denied credentials check while it
+// checks the others; neither makes a mutating call that succeeds.
+func TestWrongIDDiffAndPreflight(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod", ID: "999999999999"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	o := executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute, DryRun: true, Prune: true}
+	rep, err := executor.RunAccounts(context.Background(), lanes, p, o)
+	if !errors.Is(err, afi.ErrInvalidConfig) || rep.Summary[report.StatusSkipped] != 4 || !rep.DryRun {
+		t.Errorf("diff: %v, summary %v\n%s", err, rep.Summary, text(rep))
+	}
+	pf, err := executor.PreflightAccounts(context.Background(), lanes, p, executor.Options{Concurrency: 4, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denied []report.Check
+	for _, c := range pf.Checks {
+		if c.Result == report.CheckDenied {
+			denied = append(denied, c)
+		}
+	}
+	if len(denied) != 1 || denied[0].AccountName != "prod" || denied[0].Action != executor.CheckCredentials ||
+		!strings.Contains(denied[0].Message, "the plan says 999999999999") || pf.ExitCode() != 1 {
+		t.Errorf("denied checks %+v, exit %d", denied, pf.ExitCode())
+	}
+	for _, action := range []string{"CopyFpgaImage", "CreateTags", "DeleteTags", "ModifyFpgaImageAttribute", "ResetFpgaImageAttribute", "DeleteFpgaImage", "CreateFpgaImage"} {
+		if n := w.sim.Stats().Count(action, "", "ok"); n != 0 {
+			t.Errorf("%d %s calls succeeded", n, action)
+		}
+	}
+}
