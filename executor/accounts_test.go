@@ -751,3 +751,37 @@ func TestWrongIDDiffAndPreflight(t *testing.T) {
 		}
 	}
 }
+
+// Interrupted while the consumer check waits to look again, a copy the
+// consumer did not see at first is not called unseen: the target keeps its
+// status, says it was not checked, and the report is interrupted.
+func TestRunAccountsConsumerCheckInterrupted(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	prod := w.clientAs("AKIDPROD")
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true}); rep.ExitCode(false) != 0 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	west := w.sim.Images("222222222222", "us-west-2")
+	if len(west) != 1 {
+		t.Fatalf("copies in us-west-2: %v", west)
+	}
+	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := cancelOnSleep{simClock: simClock{w.clock, &w.sleeps}, cancel: cancel}
+	rep, _ := executor.RunAccounts(ctx, lanes, p, executor.Options{Wait: true, Clock: clock, Concurrency: 8, PollInterval: time.Minute})
+	if !rep.Interrupted {
+		t.Errorf("not interrupted:\n%s", text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.AccountName == "prod" && tg.Region == "us-west-2" && (tg.Status == report.StatusFailed || !strings.Contains(tg.Message, "not checked from dev's side")) {
+			t.Errorf("us-west-2: %s %q, want its status and not checked", tg.Status, tg.Message)
+		}
+	}
+}
