@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -271,5 +272,35 @@ func TestPreflightNamesARefusedRegion(t *testing.T) {
 	}
 	if n := w.sim.Stats().Count("CopyFpgaImage", "", "ok"); n != 0 {
 		t.Errorf("preflight made %d copies", n)
+	}
+}
+
+// TestInterruptedWhileMakingRoom: an interrupt during the deletions that
+// make room starts no copy, and the copies say they were not started, not
+// that the region's quota refused them (which it did not).
+func TestInterruptedWhileMakingRoom(t *testing.T) {
+	w, _ := shellWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.intercept(func(rw http.ResponseWriter, body string) bool {
+		if strings.Contains(body, "Action=DeleteFpgaImage") {
+			cancel() // Ctrl-C while the first deletion is in flight
+		}
+		return false
+	})
+	rep := w.run(ctx, nightly(t, "  retain: {keep_last: 5}\n"), executor.Options{AFILimit: 20})
+	if !rep.Interrupted {
+		t.Errorf("not interrupted:\n%s", text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Region == "us-west-2" && tg.CopyAFI == "" && tg.Message != "not started: interrupted" {
+			t.Errorf("us-west-2 copy of %s: %s %q, want not started", tg.SourceAFI, tg.Status, tg.Message)
+		}
+	}
+	if q := quotaOf(rep, "us-west-2"); q.Refused {
+		t.Errorf("us-west-2 refused: %+v", q)
+	}
+	if n := w.sim.Stats().Count("CopyFpgaImage", "us-west-2", ""); n != 0 {
+		t.Errorf("%d copies into us-west-2", n)
 	}
 }
