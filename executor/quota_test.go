@@ -304,3 +304,27 @@ func TestInterruptedWhileMakingRoom(t *testing.T) {
 		t.Errorf("%d copies into us-west-2", n)
 	}
 }
+
+// TestPreflightQuotaIsTheDiffs: preflight judges each region's quota as the
+// diff of the same plan does, retention rules (keep_newer_than needs the
+// run's clock) and --prune included.
+func TestPreflightQuotaIsTheDiffs(t *testing.T) {
+	for _, retain := range []string{"", "  retain: {keep_last: 5}\n", "  retain: {keep_newer_than: 4d}\n"} {
+		for _, prune := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%q prune=%v", retain, prune), func(t *testing.T) {
+				w, _ := shellWorld(t)
+				p := nightly(t, retain)
+				o := executor.Options{AFILimit: 20, Prune: prune, Clock: simClock{w.clock, &w.sleeps}}
+				pf, err := executor.Preflight(context.Background(), w.client(afi.Config{}), p, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.DryRun = true
+				diff := w.run(context.Background(), p, o)
+				if got, want := fmt.Sprintf("%+v", pf.Quota), fmt.Sprintf("%+v", diff.Quota); got != want {
+					t.Errorf("preflight quota\n%s\nwant the diff's\n%s", got, want)
+				}
+			})
+		}
+	}
+}
