@@ -84,6 +84,9 @@ type multi struct {
 	p       *plan.Plan
 	o       Options
 	started time.Time
+	// stopped is set when the run was stopped (interrupted, deadline)
+	// before any lane started.
+	stopped bool
 
 	progressMu sync.Mutex
 	latest     map[string]Progress // each lane's last snapshot
@@ -112,6 +115,17 @@ func (m *multi) do(parent context.Context, in []Lane) (*report.Report, error) {
 	defer stop()
 
 	lanes, ids := identifyLanes(ctx, in)
+	if ctx.Err() != nil {
+		// Interrupted, or past the deadline, while the lanes learnt
+		// their identities: an identity that failed for it is not the
+		// credentials' fault, and no lane starts.
+		m.stopped = true
+		for _, ln := range lanes {
+			if ln.Lane.Err == nil && ln.id == "" && !ln.wrongID {
+				ln.err = "not started: " + m.stopMessage(ctx, parentInterrupted(ctx))
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	var wrong []string
 	for _, ln := range lanes {
@@ -367,7 +381,12 @@ func (m *multi) merge(ctx context.Context, lanes []*lane, ids map[string]string)
 		}
 		rep.Accounts = append(rep.Accounts, acct)
 	}
-	rep.Warnings = append(rep.Warnings, unresolvedShares(m.p, ids)...)
+	if ctx.Err() != nil && parentInterrupted(ctx) {
+		rep.Interrupted = true
+	}
+	if !m.stopped {
+		rep.Warnings = append(rep.Warnings, unresolvedShares(m.p, ids)...)
+	}
 	rep.Error = strings.Join(errs, "\n")
 	if len(lanes) == 1 {
 		rep.Account = ids[lanes[0].Name]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -367,15 +368,31 @@ func TestRunAccountsSameAccount(t *testing.T) {
 
 // The AFI quota is per account and region: prod, whose us-west-2 is full,
 // gets no copy there, while dev copies into the same region of its own
-// account, and the report keeps the two accounts' rows apart.
+// account, and the report keeps the two accounts' rows apart. The limit
+// applies to every account, whether --afi-limit, settings.quota or each
+// account's own Service Quotas lookup gives it.
 func TestQuotaPerAccount(t *testing.T) {
+	for _, source := range []string{reconcile.LimitFromFlag, reconcile.LimitFromPlan, reconcile.LimitFromServiceQuotas} {
+		t.Run(source, func(t *testing.T) { quotaPerAccount(t, source) })
+	}
+}
+
+func quotaPerAccount(t *testing.T, source string) {
 	w := newAccountsWorld(t)
 	w.sim.SetAFILimit(5)
 	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 2)}
 	w.seedIn("222222222222", "us-west-2", 4) // prod holds 4 of 5 there: 2 copies would pass
 	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
 	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
-	rep := w.runAccounts(context.Background(), lanes, accountsPlan(t, srcs, accounts), executor.Options{AFILimit: 5})
+	p := accountsPlan(t, srcs, accounts)
+	var o executor.Options
+	switch source {
+	case reconcile.LimitFromFlag:
+		o.AFILimit = 5
+	case reconcile.LimitFromPlan:
+		p.Settings.Quota = plan.Quota{AFIs: 5}
+	}
+	rep := w.runAccounts(context.Background(), lanes, p, o)
 	got := map[string]report.Status{}
 	for _, tg := range rep.Targets {
 		got[tg.AccountName+" "+tg.Region] = tg.Status
@@ -399,10 +416,10 @@ func TestQuotaPerAccount(t *testing.T) {
 	for _, q := range rep.Quota {
 		rows[q.AccountName+" "+q.Region] = q
 	}
-	if q := rows["prod us-west-2"]; !q.Refused || q.Held != 4 || q.Account != "222222222222" {
+	if q := rows["prod us-west-2"]; !q.Refused || q.Held != 4 || q.Account != "222222222222" || q.Source != source {
 		t.Errorf("prod's us-west-2 quota %+v", q)
 	}
-	if q := rows["dev us-west-2"]; q.Refused || q.Held != 0 || q.After != 2 || q.Account != "333333333333" {
+	if q := rows["dev us-west-2"]; q.Refused || q.Held != 0 || q.After != 2 || q.Account != "333333333333" || q.Source != source || q.Limit != 5 {
 		t.Errorf("dev's us-west-2 quota %+v", q)
 	}
 	if rep.ExitCode(false) != 1 {
@@ -518,5 +535,253 @@ func TestRunAccountsConsumerSeesItLate(t *testing.T) {
 	}
 	if n := w.sim.Stats().Count("DescribeFpgaImages", "us-west-2", ""); n < 2 {
 		t.Errorf("%d describes in us-west-2: dev did not look again", n)
+	}
+}
+
+// Preflight of a plan with accounts judges the AFI quota per account, as
+// sync does: prod's full us-west-2 fails the check, naming prod, and dev's
+// same region, with room, does not.
+func TestPreflightAccountsQuota(t *testing.T) {
+	w := newAccountsWorld(t)
+	w.sim.SetAFILimit(5)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 2), "dev": w.seedIn("333333333333", "us-east-1", 2)}
+	w.seedIn("222222222222", "us-west-2", 4)
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	pf, err := executor.PreflightAccounts(context.Background(), lanes, accountsPlan(t, srcs, accounts), executor.Options{Concurrency: 4, AFILimit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range pf.Quota {
+		got = append(got, fmt.Sprintf("%s %s %s held=%d after=%d refused=%v", q.AccountName, q.Account, q.Region, q.Held, q.After, q.Refused))
+	}
+	want := []string{
+		"dev 333333333333 eu-west-1 held=0 after=2 refused=false",
+		"dev 333333333333 us-east-1 held=2 after=2 refused=false",
+		"dev 333333333333 us-west-2 held=0 after=2 refused=false",
+		"prod 222222222222 eu-west-1 held=0 after=2 refused=false",
+		"prod 222222222222 us-east-1 held=2 after=2 refused=false",
+		"prod 222222222222 us-west-2 held=4 after=6 refused=true",
+	}
+	var out strings.Builder
+	if err := pf.Write(&out, report.FormatText); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || pf.ExitCode() != 1 ||
+		!strings.Contains(out.String(), "quota: account prod (222222222222): us-west-2 holds 4 AFIs and its limit is 5") || strings.Contains(out.String(), "account dev (333333333333): us-west-2") {
+		t.Errorf("quota:\n%s\nwant:\n%s\n(exit %d)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), pf.ExitCode(), out.String())
+	}
+}
+
+// Retention in a plan with accounts honours claims and public copies as in
+// one account: of prod's two expiring copies, the one another plan claims
+// too is only released, the public one stays without --prune-public (the
+// preview lists it as kept), and nothing is deleted in dev.
+func TestRetentionPerAccountClaimsAndPublic(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcOf := map[string]string{} // prod's source ID → name
+	for _, account := range []string{"222222222222", "333333333333"} {
+		for i := 1; i <= 4; i++ {
+			im, err := w.sim.AddImage(ec2sim.Image{Account: account, Region: "us-east-1", Name: fmt.Sprintf("shell-%d", i),
+				CreateTime: t0.Add(-time.Duration(4-i) * 24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if account == "222222222222" {
+				srcOf[im.ID] = im.Name
+			}
+		}
+	}
+	fleet := func(retain string) *plan.Plan {
+		src := "version: 1\nname: fleet\naccounts:\n  dev: {profile: dev}\n  prod: {profile: prod}\ndefaults:\n  source_region: us-east-1\n  regions: [us-west-2]\n" +
+			"afis:\n  - select: {name: \"shell-*\"}\n    account: prod\n" + retain + "  - select: {name: \"shell-*\"}\n    account: dev\n" + retain
+		p, err := plan.Parse("fleet.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	prod := w.clientAs("AKIDPROD")
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, fleet(""), executor.Options{Wait: true}); rep.Summary[report.StatusCopied] != 8 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	// prod's copies of shell-1 and shell-2 expire with keep_last 2:
+	// another plan claims shell-1's, shell-2's is made public.
+	var claimed, public string
+	for _, im := range w.sim.Images("222222222222", "us-west-2") {
+		switch srcOf[im.SourceID] {
+		case "shell-1":
+			claimed = im.ID
+		case "shell-2":
+			public = im.ID
+		}
+	}
+	if err := prod.CreateTags(context.Background(), "us-west-2", []string{claimed}, map[string]string{plan.ClaimKey("other"): "other"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := prod.ModifySharing(context.Background(), "us-west-2", public, afi.Sharing{AddGroups: []string{plan.GroupAll}}); err != nil {
+		t.Fatal(err)
+	}
+	// dev's copies expire too, all of them its own.
+	p := fleet("    retain: {keep_last: 2}\n")
+	set, err := executor.PreviewPruneAccounts(context.Background(), lanes, p,
+		executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := func(list []report.Target) []string {
+		var out []string
+		for _, tg := range list {
+			out = append(out, tg.AccountName+" "+tg.CopyAFI)
+		}
+		return out
+	}
+	if got := byID(set.Release); len(got) != 1 || got[0] != "prod "+claimed {
+		t.Errorf("preview releases %v, want prod's %s", got, claimed)
+	}
+	if got := byID(set.Kept); len(got) != 1 || got[0] != "prod "+public {
+		t.Errorf("preview keeps %v, want prod's public %s", got, public)
+	}
+	for _, tg := range set.Delete {
+		if tg.AccountName != "dev" {
+			t.Errorf("preview deletes %s's %s", tg.AccountName, tg.CopyAFI)
+		}
+	}
+	w.sim.ResetStats()
+	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{PruneOnly: set.Allows})
+	got := map[string]report.Status{}
+	for _, tg := range rep.Targets {
+		if tg.CopyAFI != "" {
+			got[tg.AccountName+" "+tg.CopyAFI] = tg.Status
+		}
+	}
+	if got["prod "+claimed] != report.StatusReleased || got["prod "+public] != report.StatusWouldExpire || rep.Summary[report.StatusExpired] != 2 {
+		t.Errorf("claimed %s, public %s, summary %v\n%s", got["prod "+claimed], got["prod "+public], rep.Summary, text(rep))
+	}
+	if n := w.sim.Stats().Count("DeleteFpgaImage", "", "ok"); n != 2 {
+		t.Errorf("%d deletions, want dev's 2", n)
+	}
+	left := map[string]ec2sim.Image{}
+	for _, im := range w.sim.Images("222222222222", "us-west-2") {
+		left[im.ID] = im
+	}
+	if im, ok := left[claimed]; !ok || plan.HasClaim(im.Tags, "fleet") || !plan.HasClaim(im.Tags, "other") {
+		t.Errorf("claimed copy: %v (present %v), want other's claim alone", im.Tags, ok)
+	}
+	if _, ok := left[public]; !ok || len(left) != 4 {
+		t.Errorf("prod holds %d copies in us-west-2 (public one present: %v), want all 4", len(left), ok)
+	}
+	if n := len(w.sim.Images("333333333333", "us-west-2")); n != 2 {
+		t.Errorf("dev keeps %d copies, want its newest 2", n)
+	}
+}
+
+// A run over accounts interrupted while the lanes learn their identities
+// (GetCallerIdentity in flight) starts no lane and says it was
+// interrupted: not a credentials failure of every account.
+func TestRunAccountsInterruptedAtIdentity(t *testing.T) {
+	for _, early := range []bool{true, false} {
+		t.Run(fmt.Sprintf("before=%v", early), func(t *testing.T) {
+			w := newAccountsWorld(t)
+			srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+			accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+			p := accountsPlan(t, srcs, accounts)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if early {
+				cancel()
+			} else {
+				w.intercept(func(rw http.ResponseWriter, body string) bool {
+					if !strings.Contains(body, "GetCallerIdentity") {
+						return false
+					}
+					cancel() // Ctrl-C while STS is asked
+					rw.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				})
+			}
+			lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+			rep := w.runAccounts(ctx, lanes, p, executor.Options{})
+			want := "account dev: not started: interrupted\naccount prod: not started: interrupted"
+			if !rep.Interrupted || rep.Error != want || rep.Summary[report.StatusSkipped] != 4 || len(rep.Warnings) != 0 {
+				t.Errorf("interrupted %v, error %q, warnings %q; want %q\n%s", rep.Interrupted, rep.Error, rep.Warnings, want, text(rep))
+			}
+			if n := w.sim.Stats().Count("CopyFpgaImage", "", ""); n != 0 {
+				t.Errorf("%d CopyFpgaImage calls", n)
+			}
+		})
+	}
+}
+
+// Credentials that reach another account than the plan's id: make diff
+// stop like sync (afi.ErrInvalidConfig, every target skipped), and
+// preflight name the account with one denied credentials check while it
+// checks the others; neither makes a mutating call that succeeds.
+func TestWrongIDDiffAndPreflight(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1), "dev": w.seedIn("333333333333", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod", ID: "999999999999"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	o := executor.Options{Clock: simClock{w.clock, &w.sleeps}, Concurrency: 8, PollInterval: time.Minute, DryRun: true, Prune: true}
+	rep, err := executor.RunAccounts(context.Background(), lanes, p, o)
+	if !errors.Is(err, afi.ErrInvalidConfig) || rep.Summary[report.StatusSkipped] != 4 || !rep.DryRun {
+		t.Errorf("diff: %v, summary %v\n%s", err, rep.Summary, text(rep))
+	}
+	pf, err := executor.PreflightAccounts(context.Background(), lanes, p, executor.Options{Concurrency: 4, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denied []report.Check
+	for _, c := range pf.Checks {
+		if c.Result == report.CheckDenied {
+			denied = append(denied, c)
+		}
+	}
+	if len(denied) != 1 || denied[0].AccountName != "prod" || denied[0].Action != executor.CheckCredentials ||
+		!strings.Contains(denied[0].Message, "the plan says 999999999999") || pf.ExitCode() != 1 {
+		t.Errorf("denied checks %+v, exit %d", denied, pf.ExitCode())
+	}
+	for _, action := range []string{"CopyFpgaImage", "CreateTags", "DeleteTags", "ModifyFpgaImageAttribute", "ResetFpgaImageAttribute", "DeleteFpgaImage", "CreateFpgaImage"} {
+		if n := w.sim.Stats().Count(action, "", "ok"); n != 0 {
+			t.Errorf("%d %s calls succeeded", n, action)
+		}
+	}
+}
+
+// Interrupted while the consumer check waits to look again, a copy the
+// consumer did not see at first is not called unseen: the target keeps its
+// status, says it was not checked, and the report is interrupted.
+func TestRunAccountsConsumerCheckInterrupted(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	prod := w.clientAs("AKIDPROD")
+	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true}); rep.ExitCode(false) != 0 {
+		t.Fatalf("first run: %s", text(rep))
+	}
+	west := w.sim.Images("222222222222", "us-west-2")
+	if len(west) != 1 {
+		t.Fatalf("copies in us-west-2: %v", west)
+	}
+	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := cancelOnSleep{simClock: simClock{w.clock, &w.sleeps}, cancel: cancel}
+	rep, _ := executor.RunAccounts(ctx, lanes, p, executor.Options{Wait: true, Clock: clock, Concurrency: 8, PollInterval: time.Minute})
+	if !rep.Interrupted {
+		t.Errorf("not interrupted:\n%s", text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.AccountName == "prod" && tg.Region == "us-west-2" && (tg.Status == report.StatusFailed || !strings.Contains(tg.Message, "not checked from dev's side")) {
+			t.Errorf("us-west-2: %s %q, want its status and not checked", tg.Status, tg.Message)
+		}
 	}
 }

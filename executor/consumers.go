@@ -23,8 +23,8 @@ type consumerCheck struct {
 // batched DescribeFpgaImages per consumer account and region, and one more
 // a poll interval later for the copies not seen at first (EC2 is
 // eventually consistent). A copy the consumer still cannot see fails its
-// target; one it sees says so in the
-// target's message.
+// target; one it sees says so in the target's message; one the run was
+// stopped (interrupted, deadline) before seeing says it was not checked.
 func (m *multi) checkConsumers(ctx context.Context, lanes []*lane) {
 	byName := map[string]*lane{}
 	for _, ln := range lanes {
@@ -90,11 +90,16 @@ func (m *multi) checkConsumers(ctx context.Context, lanes []*lane) {
 					}
 				}
 			}
+			// Stopped (interrupted, deadline) during the check: what was
+			// not seen is not known to be unseen.
+			stopped := ctx.Err() != nil
 			mu.Lock()
 			defer mu.Unlock()
 			who := fmt.Sprintf("%s (%s)", k.consumer, c.id)
 			for _, ch := range cs {
 				switch {
+				case stopped && (err != nil || !seen[ch.res.copyID]):
+					appendNote(ch.target, fmt.Sprintf("not checked from %s's side: the run was stopped first", k.consumer))
 				case err != nil:
 					ch.target.Status = report.StatusFailed
 					appendNote(ch.target, fmt.Sprintf("shared with %s but %s could not check it: %s", who, k.consumer, apiMessage(err)))

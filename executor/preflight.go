@@ -36,7 +36,9 @@ func Preflight(ctx context.Context, c *afi.Client, p *plan.Plan, o Options) (*re
 	needs := preflightNeeds(targets, o.Prune)
 	// Selector targets have no source AFI until sync resolves them: use one
 	// that the selector matches now, if any.
-	d := reconcile.Diff(targets, inv, reconcile.DiffOptions{PlanName: p.Name})
+	// The quota below is judged on this diff: it asks what sync's would
+	// (its prunes with Options.Prune, its expirations as of now).
+	d := reconcile.Diff(targets, inv, reconcile.DiffOptions{Retries: o.Retries, PlanName: p.Name, Prune: o.Prune, Refresh: o.Refresh, Now: o.Clock.Now()})
 	for _, ch := range d.Changes {
 		if n := needs[ch.Target.Region]; n != nil && n.source.SourceAFI == "" {
 			n.source = ch.Target

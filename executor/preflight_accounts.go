@@ -15,7 +15,7 @@ const CheckCredentials = "credentials"
 
 // PreflightAccounts is Preflight over a plan's accounts: each lane checks
 // its own share of the plan with its own credentials, every lane at once,
-// and each check names its account. A lane whose credentials fail (or
+// and each check and quota row names its account. A lane whose credentials fail (or
 // whose ID is not the plan's) has one denied check, Action
 // CheckCredentials, whose message says why. A plan without accounts: run
 // through one lane named "" is exactly Preflight.
@@ -57,10 +57,24 @@ func PreflightAccounts(ctx context.Context, lanes []Lane, p *plan.Plan, o Option
 				c.Account, c.AccountName = ln.id, ln.Name
 				pf.Checks = append(pf.Checks, c)
 			}
+			// The AFI quota is per account and region: each row names
+			// its account, so a region one account would be refused in
+			// fails the check (Preflight.ExitCode).
+			for _, q := range one.Quota {
+				q.Account, q.AccountName = ln.id, ln.Name
+				pf.Quota = append(pf.Quota, q)
+			}
 		}()
 	}
 	wg.Wait()
 	pf.Sort()
 	sort.SliceStable(pf.Checks, func(i, j int) bool { return pf.Checks[i].AccountName < pf.Checks[j].AccountName })
+	sort.Slice(pf.Quota, func(i, j int) bool {
+		a, b := pf.Quota[i], pf.Quota[j]
+		if a.AccountName != b.AccountName {
+			return a.AccountName < b.AccountName
+		}
+		return a.Region < b.Region
+	})
 	return pf, nil
 }

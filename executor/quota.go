@@ -114,8 +114,12 @@ func (r *run) roomFirst(todo []*result) (first, later []*result) {
 // recheckRoom, once the deletions that make room are done, refuses the
 // copies of a region whose limit they did not bring the run under (a
 // deletion failed, was not confirmed, or found the copy claimed or made
-// public since).
+// public since). A run stopped meanwhile (interrupted, deadline) starts
+// no copy: settleStopped says so, not a refusal.
 func (r *run) recheckRoom(done []*result) {
+	if r.runCtx.Err() != nil {
+		return
+	}
 	deleted := map[string]int{}
 	r.mu.Lock()
 	defer r.mu.Unlock()

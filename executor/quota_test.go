@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -271,5 +272,59 @@ func TestPreflightNamesARefusedRegion(t *testing.T) {
 	}
 	if n := w.sim.Stats().Count("CopyFpgaImage", "", "ok"); n != 0 {
 		t.Errorf("preflight made %d copies", n)
+	}
+}
+
+// TestInterruptedWhileMakingRoom: an interrupt during the deletions that
+// make room starts no copy, and the copies say they were not started, not
+// that the region's quota refused them (which it did not).
+func TestInterruptedWhileMakingRoom(t *testing.T) {
+	w, _ := shellWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.intercept(func(rw http.ResponseWriter, body string) bool {
+		if strings.Contains(body, "Action=DeleteFpgaImage") {
+			cancel() // Ctrl-C while the first deletion is in flight
+		}
+		return false
+	})
+	rep := w.run(ctx, nightly(t, "  retain: {keep_last: 5}\n"), executor.Options{AFILimit: 20})
+	if !rep.Interrupted {
+		t.Errorf("not interrupted:\n%s", text(rep))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Region == "us-west-2" && tg.CopyAFI == "" && tg.Message != "not started: interrupted" {
+			t.Errorf("us-west-2 copy of %s: %s %q, want not started", tg.SourceAFI, tg.Status, tg.Message)
+		}
+	}
+	if q := quotaOf(rep, "us-west-2"); q.Refused {
+		t.Errorf("us-west-2 refused: %+v", q)
+	}
+	if n := w.sim.Stats().Count("CopyFpgaImage", "us-west-2", ""); n != 0 {
+		t.Errorf("%d copies into us-west-2", n)
+	}
+}
+
+// TestPreflightQuotaIsTheDiffs: preflight judges each region's quota as the
+// diff of the same plan does, retention rules (keep_newer_than needs the
+// run's clock) and --prune included.
+func TestPreflightQuotaIsTheDiffs(t *testing.T) {
+	for _, retain := range []string{"", "  retain: {keep_last: 5}\n", "  retain: {keep_newer_than: 4d}\n"} {
+		for _, prune := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%q prune=%v", retain, prune), func(t *testing.T) {
+				w, _ := shellWorld(t)
+				p := nightly(t, retain)
+				o := executor.Options{AFILimit: 20, Prune: prune, Clock: simClock{w.clock, &w.sleeps}}
+				pf, err := executor.Preflight(context.Background(), w.client(afi.Config{}), p, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.DryRun = true
+				diff := w.run(context.Background(), p, o)
+				if got, want := fmt.Sprintf("%+v", pf.Quota), fmt.Sprintf("%+v", diff.Quota); got != want {
+					t.Errorf("preflight quota\n%s\nwant the diff's\n%s", got, want)
+				}
+			})
+		}
 	}
 }

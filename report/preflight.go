@@ -90,11 +90,15 @@ func (p *Preflight) ExitCode() int {
 func (p *Preflight) quotaProblems() []string {
 	var out []string
 	for _, q := range p.Quota {
+		head := "quota: "
+		if q.AccountName != "" || q.Account != "" {
+			head += "account " + q.accountLabel() + ": "
+		}
 		switch {
 		case q.Refused:
-			out = append(out, fmt.Sprintf("quota: %s holds %d AFIs and its limit is %d (%s); a sync would create %d and delete %d: it would make no copy there", q.Region, q.Held, q.Limit, q.Source, q.Copies, q.Deletes))
+			out = append(out, head+fmt.Sprintf("%s holds %d AFIs and its limit is %d (%s); a sync would create %d and delete %d: it would make no copy there", q.Region, q.Held, q.Limit, q.Source, q.Copies, q.Deletes))
 		case q.Over:
-			out = append(out, fmt.Sprintf("quota: %s holds %d AFIs, over its limit of %d (%s)", q.Region, q.Held, q.Limit, q.Source))
+			out = append(out, head+fmt.Sprintf("%s holds %d AFIs, over its limit of %d (%s)", q.Region, q.Held, q.Limit, q.Source))
 		}
 	}
 	return out
