@@ -157,10 +157,13 @@ func TestRunAccounts(t *testing.T) {
 	}
 }
 
-// A copy shared with dev that dev cannot see (its load permission was
-// removed by hand; the sharing digest hides that from prod's side) fails its
-// target, saying so.
-func TestRunAccountsConsumerCannotSee(t *testing.T) {
+// unsharedBehindProdsBack is a world where prod's one AFI was copied to
+// us-west-2 and eu-west-1 and shared with dev by a sync, after which the
+// us-west-2 copy's load permission was removed by hand (the sharing digest
+// hides that from prod's side). It returns the plan, the lanes, prod's
+// client and the us-west-2 copy.
+func unsharedBehindProdsBack(t *testing.T) (*world, *plan.Plan, []executor.Lane, *afi.Client, ec2sim.Image) {
+	t.Helper()
 	w := newAccountsWorld(t)
 	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
 	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
@@ -177,6 +180,14 @@ func TestRunAccountsConsumerCannotSee(t *testing.T) {
 	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
 		t.Fatal(err)
 	}
+	return w, p, lanes, prod, west[0]
+}
+
+// A copy shared with dev that dev cannot see (its load permission was
+// removed by hand; the sharing digest hides that from prod's side) fails its
+// target, saying so.
+func TestRunAccountsConsumerCannotSee(t *testing.T) {
+	w, p, lanes, _, west := unsharedBehindProdsBack(t)
 	rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true})
 	var bad []report.Target
 	for _, tg := range rep.Targets {
@@ -184,7 +195,7 @@ func TestRunAccountsConsumerCannotSee(t *testing.T) {
 			bad = append(bad, tg)
 		}
 	}
-	want := "shared with dev (333333333333) but dev cannot see it: DescribeFpgaImages in us-west-2 with dev's credentials does not find " + west[0].ID
+	want := "shared with dev (333333333333) but dev cannot see it: DescribeFpgaImages in us-west-2 with dev's credentials does not find " + west.ID
 	if len(bad) != 1 || bad[0].Region != "us-west-2" || !strings.Contains(bad[0].Message, want) || rep.ExitCode(false) != 1 {
 		t.Errorf("failed targets %+v, want one in us-west-2 saying %q\n%s", bad, want, text(rep))
 	}
@@ -502,25 +513,10 @@ func (g grantOnSleep) Sleep(ctx context.Context, d time.Duration) error {
 // EC2 is eventually consistent: a copy the consumer cannot see at first but
 // sees a poll interval later (its load permission shows up late) passes.
 func TestRunAccountsConsumerSeesItLate(t *testing.T) {
-	w := newAccountsWorld(t)
-	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
-	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
-	p := accountsPlan(t, srcs, accounts)
-	prod := w.clientAs("AKIDPROD")
-	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
-	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true}); rep.ExitCode(false) != 0 {
-		t.Fatalf("first run: %s", text(rep))
-	}
-	west := w.sim.Images("222222222222", "us-west-2")
-	if len(west) != 1 {
-		t.Fatalf("copies in us-west-2: %v", west)
-	}
-	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	w, p, lanes, prod, west := unsharedBehindProdsBack(t)
 	w.sim.ResetStats()
 	clock := grantOnSleep{simClock: simClock{w.clock, &w.sleeps}, once: &sync.Once{}, grant: func() {
-		if err := prod.ModifySharing(context.Background(), "us-west-2", west[0].ID, afi.Sharing{AddUsers: []string{"333333333333"}}); err != nil {
+		if err := prod.ModifySharing(context.Background(), "us-west-2", west.ID, afi.Sharing{AddUsers: []string{"333333333333"}}); err != nil {
 			t.Error(err)
 		}
 	}}
@@ -756,22 +752,7 @@ func TestWrongIDDiffAndPreflight(t *testing.T) {
 // consumer did not see at first is not called unseen: the target keeps its
 // status, says it was not checked, and the report is interrupted.
 func TestRunAccountsConsumerCheckInterrupted(t *testing.T) {
-	w := newAccountsWorld(t)
-	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 1)}
-	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
-	p := accountsPlan(t, srcs, accounts)
-	prod := w.clientAs("AKIDPROD")
-	lanes := []executor.Lane{{Name: "prod", Account: accounts[1], Client: prod}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
-	if rep := w.runAccounts(context.Background(), lanes, p, executor.Options{Wait: true}); rep.ExitCode(false) != 0 {
-		t.Fatalf("first run: %s", text(rep))
-	}
-	west := w.sim.Images("222222222222", "us-west-2")
-	if len(west) != 1 {
-		t.Fatalf("copies in us-west-2: %v", west)
-	}
-	if err := prod.ResetSharing(context.Background(), "us-west-2", west[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	w, p, lanes, _, _ := unsharedBehindProdsBack(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	clock := cancelOnSleep{simClock: simClock{w.clock, &w.sleeps}, cancel: cancel}
