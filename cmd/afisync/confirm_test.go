@@ -153,6 +153,7 @@ func TestPruneAsksOnATerminal(t *testing.T) {
 		{"interrupted", nil, "^C", 1, false, "interrupted at the prune question; nothing was changed"},
 		{"yes", nil, "yes", 0, true, "1 copying, 1 pruned"},
 		{"--yes", []string{"--yes"}, "", 0, true, "1 copying, 1 pruned"},
+		{"--auto-approve", []string{"--auto-approve"}, "", 0, true, "1 copying, 1 pruned"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			noCI(t)

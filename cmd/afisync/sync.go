@@ -105,6 +105,7 @@ reach another account than the plan says (nothing was changed).`,
 	fl.StringVar(&f.from, "from", "", "apply a plan saved by diff --out, exactly: refused as stale (exit 1, nothing changed) if anything it rests on changed")
 	fl.BoolVar(&f.prunePublic, "prune-public", false, "with --prune or retain: rules, also delete public copies (reset to private first)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "with --prune or retain: rules on a terminal, delete without asking first (off a terminal sync never asks)")
+	fl.BoolVar(&f.yes, "auto-approve", false, "the same as --yes (Terraform's name for it)")
 	return cmd
 }
 
