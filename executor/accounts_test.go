@@ -766,3 +766,43 @@ func TestRunAccountsConsumerCheckInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// Two runs of one plan over accounts at once, against one simulator (two
+// pipelines, two clients per account): every account's copies are made
+// once, each target reports a live copy, and a third run finds everything
+// in sync.
+func TestTwoRunsOverAccountsAtOnce(t *testing.T) {
+	w := newAccountsWorld(t)
+	srcs := map[string][]string{"prod": w.seedIn("222222222222", "us-east-1", 4), "dev": w.seedIn("333333333333", "us-east-1", 4)}
+	accounts := []plan.Account{{Name: "dev", Profile: "dev"}, {Name: "prod", Profile: "prod"}}
+	p := accountsPlan(t, srcs, accounts)
+	lanes := func() []executor.Lane {
+		return []executor.Lane{{Name: "prod", Account: accounts[1], Client: w.clientAs("AKIDPROD")}, {Name: "dev", Account: accounts[0], Client: w.clientAs("AKIDDEV")}}
+	}
+	reps := make([]*report.Report, 2)
+	var wg sync.WaitGroup
+	for i := range reps {
+		wg.Go(func() { reps[i] = w.runAccounts(context.Background(), lanes(), p, executor.Options{Wait: true}) })
+	}
+	wg.Wait()
+	for i, rep := range reps {
+		if rep.ExitCode(false) != 0 || len(rep.Targets) != 16 {
+			t.Errorf("run %d: exit %d, %d targets\n%s", i, rep.ExitCode(false), len(rep.Targets), text(rep))
+		}
+		for _, tg := range rep.Targets {
+			if tg.CopyAFI == "" {
+				t.Errorf("run %d: %s %s → %s has no copy (%s)", i, tg.AccountName, tg.SourceAFI, tg.Region, tg.Status)
+			}
+		}
+	}
+	for account, n := range map[string]int{"222222222222": 4, "333333333333": 4} {
+		for _, region := range []string{"us-west-2", "eu-west-1"} {
+			if got := len(w.sim.Images(account, region)); got != n {
+				t.Errorf("account %s holds %d AFIs in %s, want %d (one copy per source)", account, got, region, n)
+			}
+		}
+	}
+	if rep := w.runAccounts(context.Background(), lanes(), p, executor.Options{}); rep.Summary[report.StatusInSync] != 16 {
+		t.Errorf("third run: %v\n%s", rep.Summary, text(rep))
+	}
+}
