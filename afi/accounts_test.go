@@ -275,26 +275,6 @@ func TestAccountConfig(t *testing.T) {
 	}
 }
 
-// handlerTransport serves each request with a handler in the caller's
-// goroutine: no socket, so a client runs in a synctest bubble.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	sr := r.Clone(r.Context())
-	sr.RequestURI = r.URL.RequestURI()
-	if sr.Body == nil {
-		sr.Body = http.NoBody
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, sr)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
 // TestRoleSessionRenewed: over a 3-hour run on the fake clock of a
 // synctest bubble (the simulator's clock and the SDK's are the same), 15
 // minute role sessions are renewed about every 14 minutes (a minute before
@@ -302,7 +282,7 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestRoleSessionRenewed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sim := ec2sim.New(ec2sim.Options{}) // the real clock: the bubble's
-		cfg := afi.AccountConfig(afi.Config{Region: "us-east-1", EndpointURL: "http://ec2sim.invalid", HTTPClient: &http.Client{Transport: handlerTransport{sim}},
+		cfg := afi.AccountConfig(afi.Config{Region: "us-east-1", EndpointURL: "http://ec2sim.invalid", HTTPClient: &http.Client{Transport: serveSim{sim}},
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDBASE", "secret", ""), Limits: map[string]afi.Limit{}},
 			plan.Account{Name: "prod", RoleARN: prodRole}) // duration 0: the SDK's 15 minutes
 		c, err := afi.New(context.Background(), cfg)

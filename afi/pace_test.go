@@ -29,7 +29,12 @@ func (s serveSim) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, sr)
-	return rec.Result(), nil
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // bubbleClient is a client of sim (served in-process) with cfg's pacing.
